@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/opennemid/nemid/internal/devserver"
+	"github.com/opennemid/nemid/internal/telemetry"
+	"github.com/opennemid/nemid/register"
+	"github.com/opennemid/nemid/store"
+)
+
+// devTokens are the principals a laptop run signs in as.
+var devTokens = []struct{ Role, Scope string }{
+	{"caseworker", "KBH"}, {"embassy", "LONDON"}, {"bank", "1234"}, {"post", "post"}, {"admin", "all"},
+}
+
+// runDev brings up everything in one process: the Temporal dev server (or
+// the one already answering at TEMPORAL_ADDRESS), migrations, the demo
+// register, the worker and the API. Ctrl-C stops it all, the child included.
+func runDev(ctx context.Context) error {
+	log := telemetry.NewLogger(os.Stderr)
+	cfg, err := loadConfig(true)
+	if err != nil {
+		return err
+	}
+	uiURL := "(the Temporal UI of the server at " + cfg.TemporalAddress + ")"
+	if !answers(cfg.TemporalAddress) {
+		cli, err := devserver.EnsureCLI(ctx, filepath.Join(cfg.DataDir, "bin"), os.Stderr)
+		if err != nil {
+			return err
+		}
+		server, err := devserver.Start(ctx, devserver.Options{
+			CLIPath: cli, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), EnableUI: true, UIPort: "8233",
+		})
+		if err != nil {
+			return fmt.Errorf("start the Temporal dev server: %w", err)
+		}
+		defer func() {
+			if err := server.Stop(); err != nil {
+				log.Error("stop the Temporal dev server", "error", err.Error())
+			}
+		}()
+		uiURL = "http://127.0.0.1:8233"
+	}
+	rt, err := openRuntime(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if err := rt.store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := loadDemoRegister(ctx, rt.store); err != nil {
+		return err
+	}
+	tokens, err := ensureDevTokens(ctx, rt.store, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	printWelcome(cfg.HTTPAddr, uiURL, tokens)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return rt.runWorker(gctx) })
+	g.Go(func() error { return rt.runAPI(gctx) })
+	err = g.Wait()
+	fmt.Fprintln(os.Stderr, "nemid dev: stopped")
+	return err
+}
+
+// answers reports whether something listens at hostPort.
+func answers(hostPort string) bool {
+	conn, err := net.DialTimeout("tcp", hostPort, 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
+}
+
+func loadDemoRegister(ctx context.Context, st *store.Store) error {
+	n, err := st.CountPersons(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	people, err := register.Demo(time.Now())
+	if err != nil {
+		return fmt.Errorf("demo register: %w", err)
+	}
+	return st.UpsertPersons(ctx, people)
+}
+
+// ensureDevTokens reuses the tokens of earlier runs (kept in the data
+// directory, which is a developer's own) and creates any that are missing.
+func ensureDevTokens(ctx context.Context, st *store.Store, dataDir string) (map[string]string, error) {
+	path := filepath.Join(dataDir, "dev-tokens.json")
+	tokens := map[string]string{}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &tokens); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for _, d := range devTokens {
+		name := d.Role + ":" + d.Scope
+		if t, ok := tokens[name]; ok {
+			if _, err := st.TokenByValue(ctx, t); err == nil {
+				continue
+			}
+		}
+		t, err := st.CreateToken(ctx, d.Role, d.Scope)
+		if err != nil {
+			return nil, err
+		}
+		tokens[name] = t
+	}
+	b, _ := json.MarshalIndent(tokens, "", "  ")
+	return tokens, os.WriteFile(path, b, 0o600)
+}
+
+func printWelcome(addr, uiURL string, tokens map[string]string) {
+	base := "http://" + addr
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console\n  Temporal UI:  %s\n\nDev tokens:\n", base, base, base, uiURL)
+	for _, d := range devTokens {
+		fmt.Fprintf(&b, "  %-22s %s\n", d.Role+":"+d.Scope, tokens[d.Role+":"+d.Scope])
+	}
+	fmt.Fprintf(&b, `
+Try a first counter issuance (Søren from the demo register):
+  curl -s -X POST %s/v1/issuances \
+    -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
+    -d '{"path":"counter","cpr":"010190-1234","centre":"KBH","documents":[{"type":"passport","number":"X123","expires":"2031-05-01"}],"check_questions_passed":true}'
+
+Press Ctrl-C to stop everything.
+`, base, tokens["caseworker:KBH"])
+	fmt.Print(b.String())
+}

@@ -1,0 +1,60 @@
+// Command nemid runs the NemID issuance pipeline: `nemid dev` for a laptop,
+// `nemid worker` and `nemid api` for production, and the operator tools.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `nemid — the NemID issuance pipeline
+
+Usage:
+  nemid dev                                  everything in one process for a laptop
+  nemid worker                               run the Temporal worker
+  nemid api                                  serve the HTTP API and console
+  nemid migrate                              apply database migrations and exit
+  nemid token create --role R --scope S      print a new API token
+  nemid registry import FILE.csv             load people into the built-in CPR register
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "nemid:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Print(usage)
+		return fmt.Errorf("name a command")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx)
+	case "worker":
+		return runWorkerCmd(ctx)
+	case "api":
+		return runAPICmd(ctx)
+	case "migrate":
+		return runMigrate(ctx)
+	case "token":
+		return runToken(ctx, args[1:])
+	case "registry":
+		return runRegistry(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Print(usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/opennemid/nemid/activities"
+	"github.com/opennemid/nemid/api"
+	"github.com/opennemid/nemid/internal/codec"
+	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/telemetry"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/worker"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// runtime is what every long-running command shares.
+type runtime struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+	registry *prometheus.Registry
+	hashKey  []byte
+}
+
+func loadConfig(dev bool) (config.Config, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return cfg, err
+	}
+	if dev {
+		return cfg, cfg.EnsureDevKeys()
+	}
+	return cfg, cfg.RequireKeys()
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := st.Ping(pingCtx); err != nil {
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	return st, nil
+}
+
+// openRuntime connects to the database and Temporal.
+func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*runtime, error) {
+	hashKey, err := cfg.HashKeyBytes()
+	if err != nil {
+		return nil, err
+	}
+	aead, err := codec.Parse(cfg.CodecKeys)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sdkMetrics, err := telemetry.NewSDKMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(log), MetricsHandler: sdkMetrics, DataConverter: aead.DataConverter(),
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKey: hashKey}, nil
+}
+
+func (rt *runtime) close() {
+	rt.temporal.Close()
+	if err := rt.store.Close(); err != nil {
+		rt.log.Error("close database", "error", err.Error())
+	}
+}
+
+// runWorker polls the task queue until ctx ends.
+func (rt *runtime) runWorker(ctx context.Context) error {
+	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
+	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// runAPI serves HTTP until ctx ends, then drains for up to 10 s.
+func (rt *runtime) runAPI(ctx context.Context) error {
+	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKey: rt.hashKey,
+		Logger: rt.log, Registry: rt.registry})
+	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", rt.cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func runWorkerCmd(ctx context.Context) error {
+	return runServices(ctx, func(ctx context.Context, rt *runtime) error { return rt.runWorker(ctx) })
+}
+
+func runAPICmd(ctx context.Context) error {
+	return runServices(ctx, func(ctx context.Context, rt *runtime) error { return rt.runAPI(ctx) })
+}
+
+func runServices(ctx context.Context, serve func(context.Context, *runtime) error) error {
+	log := telemetry.NewLogger(os.Stderr)
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	rt, err := openRuntime(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	return serve(ctx, rt)
+}

@@ -1,0 +1,149 @@
+// Package config reads the service's configuration from the environment,
+// using the names of DESIGN.md §5, and generates the development keys that
+// a laptop run keeps in NEMID_DATA_DIR.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the processes need; every field has an environment name.
+type Config struct {
+	DatabaseURL       string // DATABASE_URL; empty selects SQLite in DataDir
+	DataDir           string // NEMID_DATA_DIR
+	TemporalAddress   string // TEMPORAL_ADDRESS
+	TemporalNamespace string // TEMPORAL_NAMESPACE
+	TemporalCLI       string // TEMPORAL_CLI
+	HTTPAddr          string // NEMID_HTTP_ADDR
+	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
+	HashKey           string // NEMID_HASH_KEY: base64 of 32 bytes for keyed lookups and code MACs
+
+	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW
+	PickupWindow     time.Duration // NEMID_PICKUP_WINDOW
+	ShortStay        time.Duration // NEMID_SHORT_STAY
+	DeliveryWindow   time.Duration // NEMID_DELIVERY_WINDOW
+	ReminderBefore   time.Duration // NEMID_REMINDER_BEFORE
+	ChallengeTTL     time.Duration // NEMID_CHALLENGE_TTL
+	SessionTTL       time.Duration // NEMID_SESSION_TTL
+	AbroadFeeDKK     int           // NEMID_ABROAD_FEE_DKK
+	RateLimit        float64       // NEMID_RATE_LIMIT, requests per second per client address
+}
+
+// FromEnv reads the environment; a malformed value is an error naming the variable.
+func FromEnv() (Config, error) {
+	var errs []error
+	dur := func(name, def string) time.Duration {
+		d, err := time.ParseDuration(env(name, def))
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: want a non-negative Go duration like 720h, got %q", name, os.Getenv(name)))
+		}
+		return d
+	}
+	c := Config{
+		DatabaseURL:       os.Getenv("DATABASE_URL"),
+		DataDir:           env("NEMID_DATA_DIR", ".nemid"),
+		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		TemporalCLI:       os.Getenv("TEMPORAL_CLI"),
+		HTTPAddr:          env("NEMID_HTTP_ADDR", "127.0.0.1:8080"),
+		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),
+		HashKey:           os.Getenv("NEMID_HASH_KEY"),
+		ActivationWindow:  dur("NEMID_ACTIVATION_WINDOW", "720h"),
+		PickupWindow:      dur("NEMID_PICKUP_WINDOW", "2160h"),
+		ShortStay:         dur("NEMID_SHORT_STAY", "4320h"),
+		DeliveryWindow:    dur("NEMID_DELIVERY_WINDOW", "336h"),
+		ReminderBefore:    dur("NEMID_REMINDER_BEFORE", "72h"),
+		ChallengeTTL:      dur("NEMID_CHALLENGE_TTL", "5m"),
+		SessionTTL:        dur("NEMID_SESSION_TTL", "15m"),
+	}
+	fee, err := strconv.Atoi(env("NEMID_ABROAD_FEE_DKK", "200"))
+	if err != nil || fee < 0 {
+		errs = append(errs, fmt.Errorf("NEMID_ABROAD_FEE_DKK: want a non-negative whole number of kroner, got %q", os.Getenv("NEMID_ABROAD_FEE_DKK")))
+	}
+	c.AbroadFeeDKK = fee
+	rate, err := strconv.ParseFloat(env("NEMID_RATE_LIMIT", "20"), 64)
+	if err != nil || rate <= 0 {
+		errs = append(errs, fmt.Errorf("NEMID_RATE_LIMIT: want a positive number of requests per second, got %q", os.Getenv("NEMID_RATE_LIMIT")))
+	}
+	c.RateLimit = rate
+	return c, errors.Join(errs...)
+}
+
+func env(name, def string) string {
+	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// RequireKeys fails when a production process starts without its keys:
+// generated keys would make earlier payloads and lookups unreadable.
+func (c Config) RequireKeys() error {
+	var errs []error
+	if c.CodecKeys == "" {
+		errs = append(errs, errors.New("NEMID_CODEC_KEY is required (id:base64 of 32 bytes); `nemid dev` generates one"))
+	}
+	if c.HashKey == "" {
+		errs = append(errs, errors.New("NEMID_HASH_KEY is required (base64 of 32 bytes); `nemid dev` generates one"))
+	}
+	return errors.Join(errs...)
+}
+
+// EnsureDevKeys fills missing keys from files in DataDir, creating them on
+// first use, so a laptop keeps reading its own history across restarts.
+func (c *Config) EnsureDevKeys() error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if c.CodecKeys == "" {
+		k, err := keyFile(filepath.Join(c.DataDir, "codec.key"), func(raw []byte) string {
+			return "dev1:" + base64.StdEncoding.EncodeToString(raw)
+		})
+		if err != nil {
+			return err
+		}
+		c.CodecKeys = k
+	}
+	if c.HashKey == "" {
+		k, err := keyFile(filepath.Join(c.DataDir, "hash.key"), base64.StdEncoding.EncodeToString)
+		if err != nil {
+			return err
+		}
+		c.HashKey = k
+	}
+	return nil
+}
+
+func keyFile(path string, encode func([]byte) string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate key: %w", err)
+	}
+	k := encode(raw)
+	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// HashKeyBytes decodes NEMID_HASH_KEY.
+func (c Config) HashKeyBytes() ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(c.HashKey)
+	if err != nil || len(b) < 32 {
+		return nil, errors.New("NEMID_HASH_KEY: want base64 of at least 32 bytes")
+	}
+	return b, nil
+}

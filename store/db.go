@@ -1,0 +1,114 @@
+// Package store is the system of record for people-facing data: the CPR
+// register, API tokens, the issuance read model and its timeline. It owns the
+// GORM models, the versioned migrations and every query.
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store wraps the database handle; every query lives on it.
+type Store struct {
+	db      *gorm.DB
+	dialect string // "postgres" or "sqlite"
+}
+
+// Open connects to Postgres when url starts with postgres:// (or
+// postgresql://), otherwise to the SQLite file dataDir/nemid.db.
+func Open(url, dataDir string) (*Store, error) {
+	cfg := &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		db, err := gorm.Open(postgres.Open(url), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		return &Store{db: db, dialect: "postgres"}, nil
+	}
+	if url != "" {
+		return nil, fmt.Errorf("DATABASE_URL: only postgres:// URLs are supported, got scheme of %q", strings.SplitN(url, ":", 2)[0])
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	return OpenSQLite(filepath.Join(dataDir, "nemid.db"))
+}
+
+// OpenSQLite opens (creating) a SQLite database file.
+func OpenSQLite(path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }})
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// One connection: SQLite allows one writer, and a single connection turns
+	// lock contention into orderly queueing instead of SQLITE_BUSY errors.
+	sqlDB.SetMaxOpenConns(1)
+	return &Store{db: db, dialect: "sqlite"}, nil
+}
+
+// Dialect is "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// ErrNotFound is returned when a row does not exist (or is outside the caller's scope).
+var ErrNotFound = errors.New("not found")
+
+// IsUnavailable reports whether err means the database could not be reached,
+// as opposed to a query the database refused.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	return errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) ||
+		strings.Contains(err.Error(), "sql: database is closed")
+}
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Issuance is the read model of one issuance. The full CPR is never stored
+// here: CPRHash is a keyed hash for the one-open-per-CPR guard and lookups.
+type Issuance struct {
+	ID              string `gorm:"primaryKey"`
+	Path            string
+	Status          string
+	CPRHash         string `gorm:"column:cpr_hash"`
+	CPRMasked       string `gorm:"column:cpr_masked"`
+	Centre          *string
+	Representation  *string
+	Bank            *string
+	PublicSignature *bool
+	Reasons         string // JSON array of {code,message}
+	Deadline        *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Events          []Event `gorm:"foreignKey:IssuanceID"`
+}
+
+// Event is one line of an issuance's timeline. DedupeKey makes writes
+// idempotent: a retried activity writes the same key and changes nothing.
+type Event struct {
+	ID         int64 `gorm:"primaryKey"`
+	IssuanceID string
+	DedupeKey  string
+	At         time.Time
+	Type       string
+	Actor      string
+	Detail     string
+}
+
+func (Event) TableName() string { return "issuance_events" }
+
+// Pending statuses may still change; the others are final.
+var finalStatuses = []string{"rejected", "active", "expired", "cancelled"}
+
+// IsFinal reports whether status ends an issuance.
+func IsFinal(status string) bool {
+	for _, s := range finalStatuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// OpenIssuanceError is returned when the CPR already has a pending issuance.
+type OpenIssuanceError struct{ ID string }
+
+func (e *OpenIssuanceError) Error() string { return "an open issuance exists: " + e.ID }
+
+// CreateIssuance writes the issuance and its first events in one
+// transaction, inside which extra may write more (a witness statement).
+// The partial unique index decides races between concurrent applications.
+func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra func(tx *gorm.DB) error) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(iss).Error; err != nil {
+			return err
+		}
+		if extra != nil {
+			return extra(tx)
+		}
+		return nil
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		var open Issuance
+		lookup := s.db.WithContext(ctx).Select("id").Where("cpr_hash = ? AND status NOT IN ?", iss.CPRHash, finalStatuses).Take(&open)
+		if lookup.Error != nil {
+			return fmt.Errorf("find open issuance after conflict: %w", lookup.Error)
+		}
+		return &OpenIssuanceError{ID: open.ID}
+	}
+	return err
+}
+
+// DeleteIssuance removes an issuance whose workflow could not be started.
+func (s *Store) DeleteIssuance(ctx context.Context, id string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("issuance_id = ?", id).Delete(&Event{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ?", id).Delete(&Issuance{}).Error
+	})
+}
+
+// Scope restricts what a principal may see; empty fields do not restrict.
+type Scope struct {
+	Centre, Representation, Bank string
+}
+
+func (sc Scope) apply(q *gorm.DB) *gorm.DB {
+	if sc.Centre != "" {
+		q = q.Where("centre = ?", sc.Centre)
+	}
+	if sc.Representation != "" {
+		q = q.Where("representation = ?", sc.Representation)
+	}
+	if sc.Bank != "" {
+		q = q.Where("bank = ?", sc.Bank)
+	}
+	return q
+}
+
+// GetIssuance loads one issuance with its timeline in order; an issuance
+// outside scope is ErrNotFound, so its existence is not revealed.
+func (s *Store) GetIssuance(ctx context.Context, id string, scope Scope) (Issuance, error) {
+	var iss Issuance
+	q := scope.apply(s.db.WithContext(ctx).Where("id = ?", id))
+	err := q.Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("at, id") }).Take(&iss).Error
+	return iss, notFound(err)
+}
+
+// ListFilter selects issuances for a list page.
+type ListFilter struct {
+	Scope
+	Status, Path        string
+	Centre, Rep, BankID string
+	After               string // keyset cursor: the last id of the previous page
+	Limit               int
+}
+
+// ListIssuances returns up to Limit issuances newest first (ids are UUIDv7,
+// so id order is creation order) and whether more follow.
+func (s *Store) ListIssuances(ctx context.Context, f ListFilter) ([]Issuance, bool, error) {
+	q := f.Scope.apply(s.db.WithContext(ctx).Model(&Issuance{}))
+	for col, v := range map[string]string{"status": f.Status, "path": f.Path, "centre": f.Centre, "representation": f.Rep, "bank": f.BankID} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if f.After != "" {
+		q = q.Where("id < ?", f.After)
+	}
+	var rows []Issuance
+	if err := q.Order("id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, false, err
+	}
+	more := len(rows) > f.Limit
+	if more {
+		rows = rows[:f.Limit]
+	}
+	return rows, more, nil
+}
+
+// Transition is a status change decided by a workflow, with the event that
+// explains it.
+type Transition struct {
+	IssuanceID string
+	Status     string // empty: only record the event
+	Deadline   *time.Time
+	Reasons    any // marshalled to JSON when non-nil
+	Event      Event
+}
+
+// ApplyTransition records a workflow's decision idempotently: the event's
+// dedupe key makes a retry a no-op, and the status never leaves a final state.
+func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ev := t.Event
+		ev.IssuanceID = t.IssuanceID
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev)
+		if res.Error != nil {
+			return fmt.Errorf("record event %s: %w", ev.Type, res.Error)
+		}
+		if res.RowsAffected == 0 || t.Status == "" {
+			return nil
+		}
+		updates := map[string]any{"status": t.Status, "deadline": t.Deadline, "updated_at": ev.At}
+		if t.Reasons != nil {
+			b, err := json.Marshal(t.Reasons)
+			if err != nil {
+				return err
+			}
+			updates["reasons"] = string(b)
+		}
+		return tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates).Error
+	})
+}
+
+// LoadEvents fills the timelines of a page of issuances with one query.
+func (s *Store) LoadEvents(ctx context.Context, rows []Issuance) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]string, len(rows))
+	index := make(map[string]int, len(rows))
+	for i, r := range rows {
+		ids[i], index[r.ID] = r.ID, i
+	}
+	var events []Event
+	if err := s.db.WithContext(ctx).Where("issuance_id IN ?", ids).Order("at, id").Find(&events).Error; err != nil {
+		return err
+	}
+	for _, e := range events {
+		rows[index[e.IssuanceID]].Events = append(rows[index[e.IssuanceID]].Events, e)
+	}
+	return nil
+}

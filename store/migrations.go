@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one schema version. Statements are written once for both
+// databases; the placeholders below pick each dialect's types.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+var dialectTypes = map[string]*strings.Replacer{
+	"postgres": strings.NewReplacer("{{serial}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ", "{{bytes}}", "BYTEA"),
+	"sqlite":   strings.NewReplacer("{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME", "{{bytes}}", "BLOB"),
+}
+
+// migrations are append-only: never edit one that has shipped, add the next.
+var migrations = []migration{
+	{1, "register, tokens, issuances, timeline, idempotency", `
+CREATE TABLE persons (
+	cpr TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	address TEXT NOT NULL DEFAULT '',
+	postcode TEXT NOT NULL DEFAULT '',
+	city TEXT NOT NULL DEFAULT '',
+	country TEXT NOT NULL DEFAULT 'DK',
+	address_protected BOOLEAN NOT NULL DEFAULT FALSE,
+	deceased BOOLEAN NOT NULL DEFAULT FALSE,
+	danish_passport TEXT NOT NULL DEFAULT '',
+	danish_driving_licence TEXT NOT NULL DEFAULT '',
+	arrived_dk TEXT NOT NULL DEFAULT '',
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE api_tokens (
+	id TEXT PRIMARY KEY,
+	token_hash TEXT NOT NULL UNIQUE,
+	role TEXT NOT NULL,
+	scope TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	revoked_at {{ts}}
+);
+CREATE TABLE issuances (
+	id TEXT PRIMARY KEY,
+	path TEXT NOT NULL,
+	status TEXT NOT NULL,
+	cpr_hash TEXT NOT NULL,
+	cpr_masked TEXT NOT NULL,
+	centre TEXT,
+	representation TEXT,
+	bank TEXT,
+	public_signature BOOLEAN,
+	reasons TEXT NOT NULL DEFAULT '[]',
+	deadline {{ts}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX issuances_one_open_per_cpr ON issuances (cpr_hash)
+	WHERE status NOT IN ('rejected', 'active', 'expired', 'cancelled');
+CREATE INDEX issuances_by_status ON issuances (status, id);
+CREATE INDEX issuances_by_centre ON issuances (centre, id);
+CREATE INDEX issuances_by_representation ON issuances (representation, id);
+CREATE INDEX issuances_by_bank ON issuances (bank, id);
+CREATE TABLE issuance_events (
+	id {{serial}},
+	issuance_id TEXT NOT NULL REFERENCES issuances(id) ON DELETE CASCADE,
+	dedupe_key TEXT NOT NULL,
+	at {{ts}} NOT NULL,
+	type TEXT NOT NULL,
+	actor TEXT NOT NULL,
+	detail TEXT NOT NULL DEFAULT '',
+	UNIQUE (issuance_id, dedupe_key)
+);
+CREATE TABLE idempotency_keys (
+	principal TEXT NOT NULL,
+	key TEXT NOT NULL,
+	method TEXT NOT NULL,
+	path TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	status_code INTEGER NOT NULL DEFAULT 0,
+	response_body {{bytes}},
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (principal, key)
+);
+`},
+}
+
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction. On Postgres an advisory lock lets several processes start at
+// once without racing.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` +
+		dialectTypes[s.dialect].Replace("{{ts}}") + ` NOT NULL)`).Error; err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range migrations {
+		if err := s.apply(ctx, m); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, m migration) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(7220470)").Error; err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := tx.Model(&schemaMigration{}).Where("version = ?", m.version).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		for _, stmt := range strings.Split(dialectTypes[s.dialect].Replace(m.sql), ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("%w in: %s", err, strings.TrimSpace(stmt))
+			}
+		}
+		return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+	})
+}
+
+// SchemaVersion is the highest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v *int
+	err := s.db.WithContext(ctx).Model(&schemaMigration{}).Select("MAX(version)").Scan(&v).Error
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return *v, nil
+}

@@ -1,0 +1,18 @@
+// Package worker registers the workflows and activities on a Temporal worker.
+// The binary and the tests call the same Register, so they cannot drift.
+package worker
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/opennemid/nemid/activities"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// Register puts every workflow and activity on w under its contract name.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.CounterIssuance, workflow.RegisterOptions{Name: workflows.CounterIssuanceWorkflow})
+	w.RegisterActivityWithOptions(acts.RecordTransition, activity.RegisterOptions{Name: workflows.ActivityRecordTransition})
+}

@@ -1,0 +1,38 @@
+// Package workflows holds the deterministic orchestration of NemID issuance.
+// Nothing here performs I/O: side effects live in activities.
+package workflows
+
+// The contract between the API, the worker and running workflows. Names are
+// explicit strings so renaming a Go function never breaks a running workflow.
+const (
+	TaskQueue = "nemid-issuance"
+
+	CounterIssuanceWorkflow = "CounterIssuance"
+
+	UpdateCancel = "cancel"
+	QueryState   = "state"
+)
+
+// Error types carried by temporal.ApplicationError, which the API maps to
+// HTTP statuses.
+const (
+	ErrTypeConflict = "conflict" // 409: the issuance is not in a state that allows this
+	ErrTypeInvalid  = "invalid"  // 422: the request breaks a rule
+)
+
+// IssuanceWorkflowID names an issuance's workflow. It carries only the
+// issuance id: never a CPR number or anything personal.
+func IssuanceWorkflowID(issuanceID string) string { return "issuance/" + issuanceID }
+
+// Statuses of DESIGN.md §4.
+const (
+	StatusReceived           = "received"
+	StatusRejected           = "rejected"
+	StatusLettersPosted      = "letters_posted"
+	StatusAwaitingHandover   = "awaiting_handover"
+	StatusAwaitingPickup     = "awaiting_pickup"
+	StatusAwaitingActivation = "awaiting_activation"
+	StatusActive             = "active"
+	StatusExpired            = "expired"
+	StatusCancelled          = "cancelled"
+)
