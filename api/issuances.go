@@ -120,7 +120,7 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 // row is removed again, so the client may simply retry.
 func (s *Server) startWorkflow(c echo.Context, name string, in workflows.IssuanceInput) error {
 	ctx := c.Request().Context()
-	opts := client.StartWorkflowOptions{ID: workflows.IssuanceWorkflowID(in.IssuanceID), TaskQueue: workflows.TaskQueue}
+	opts := client.StartWorkflowOptions{ID: workflows.IssuanceWorkflowID(in.IssuanceID), TaskQueue: s.queue}
 	_, err := s.temporal.ExecuteWorkflow(ctx, opts, name, in)
 	if err == nil {
 		return nil

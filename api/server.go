@@ -16,6 +16,7 @@ import (
 
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // Server holds what the handlers need.
@@ -29,6 +30,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	now      func() time.Time
+	queue    string
 }
 
 // Deps are the Server's collaborators.
@@ -39,12 +41,18 @@ type Deps struct {
 	HashKey  []byte
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // where /metrics reads from; the SDK's metrics go here too
+	// TaskQueue overrides workflows.TaskQueue, so that several environments
+	// (or parallel tests) can share one Temporal namespace.
+	TaskQueue string
 }
 
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
-		registry: d.Registry, now: func() time.Time { return time.Now().UTC() }}
+		registry: d.Registry, now: func() time.Time { return time.Now().UTC() }, queue: d.TaskQueue}
+	if s.queue == "" {
+		s.queue = workflows.TaskQueue
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nemid_http_requests_total",
 		Help: "HTTP requests by route and status."}, []string{"method", "route", "status"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "nemid_http_request_duration_seconds",

@@ -48,3 +48,5 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, principal, key strin
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, principal, key string) error {
 	return s.db.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Delete(&IdempotencyKey{}).Error
 }
+
+func (IdempotencyKey) TableName() string { return "idempotency_keys" }

@@ -42,7 +42,8 @@ type Event struct {
 	Detail     string
 }
 
-func (Event) TableName() string { return "issuance_events" }
+func (Event) TableName() string    { return "issuance_events" }
+func (Issuance) TableName() string { return "issuances" }
 
 // Pending statuses may still change; the others are final.
 var finalStatuses = []string{"rejected", "active", "expired", "cancelled"}

@@ -45,3 +45,5 @@ func (s *Store) CountPersons(ctx context.Context) (int64, error) {
 	err := s.db.WithContext(ctx).Model(&Person{}).Count(&n).Error
 	return n, err
 }
+
+func (Person) TableName() string { return "persons" }

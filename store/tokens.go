@@ -51,3 +51,5 @@ func (s *Store) TokenByValue(ctx context.Context, token string) (APIToken, error
 	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", HashToken(token)).Take(&t).Error
 	return t, notFound(err)
 }
+
+func (APIToken) TableName() string { return "api_tokens" }

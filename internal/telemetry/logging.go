@@ -21,5 +21,10 @@ func NewLogger(w io.Writer) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
+	return NewLoggerAt(w, level)
+}
+
+// NewLoggerAt returns a JSON logger at a fixed level.
+func NewLoggerAt(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -1,0 +1,216 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/opennemid/nemid/activities"
+	"github.com/opennemid/nemid/api"
+	"github.com/opennemid/nemid/internal/codec"
+	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/telemetry"
+	"github.com/opennemid/nemid/register"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/worker"
+)
+
+// App is the whole application against real Temporal and a real database:
+// a worker on a task queue of its own and the API on httptest.
+type App struct {
+	URL      string
+	Store    *store.Store
+	Temporal client.Client
+	Config   config.Config
+	Tokens   map[string]string // "role:scope" → token
+	logs     *lockedWriter
+}
+
+// LogText is everything the application has logged so far.
+func (a *App) LogText() string {
+	a.logs.mu.Lock()
+	defer a.logs.mu.Unlock()
+	return a.logs.w.(*bytes.Buffer).String()
+}
+
+// Options adjust an App; nil fields keep the defaults.
+type Options struct {
+	Configure func(*config.Config)
+	// APINamespace points the API's Temporal client elsewhere than the
+	// worker's, to exercise a failing workflow start.
+	APINamespace string
+}
+
+// NewApp wires the application exactly as `nemid dev` does, loads the demo
+// register and creates one token per dev principal.
+func NewApp(t *testing.T, st *store.Store, opts Options) *App {
+	t.Helper()
+	dev := Temporal(t)
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.CodecKeys = "test:" + randomKey(t)
+	cfg.HashKey = randomKey(t)
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	hashKey, err := cfg.HashKeyBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := codec.Parse(cfg.CodecKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	log := telemetry.NewLoggerAt(logs, slog.LevelInfo)
+	reg := prometheus.NewRegistry()
+	sdkMetrics, err := telemetry.NewSDKMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.Dial(client.Options{HostPort: dev.FrontendHostPort(), Namespace: "default",
+		Logger: tlog.NewStructuredLogger(log), MetricsHandler: sdkMetrics, DataConverter: aead.DataConverter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+
+	queue := "test-" + uuid.NewString()
+	w := sdkworker.New(tc, queue, sdkworker.Options{})
+	worker.Register(w, &activities.Activities{Store: st, Logger: log})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	apiClient := tc
+	if opts.APINamespace != "" {
+		apiClient, err = client.NewLazyClient(client.Options{HostPort: dev.FrontendHostPort(), Namespace: opts.APINamespace,
+			Logger: tlog.NewStructuredLogger(log), DataConverter: aead.DataConverter()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(apiClient.Close)
+	}
+	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKey: hashKey, Logger: log, Registry: reg, TaskQueue: queue})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	ctx := context.Background()
+	people, err := register.Demo(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpsertPersons(ctx, people); err != nil {
+		t.Fatal(err)
+	}
+	app := &App{URL: srv.URL, Store: st, Temporal: tc, Config: cfg, Tokens: map[string]string{}, logs: logs}
+	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
+		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
+		tok, err := st.CreateToken(ctx, p[0], p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		app.Tokens[p[0]+":"+p[1]] = tok
+	}
+	return app
+}
+
+func randomKey(t *testing.T) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Response is an HTTP answer with its JSON decoded.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	JSON   map[string]any
+}
+
+// Request describes one call; Body is marshalled unless it is a string.
+type Request struct {
+	Method, Path, Token string
+	Body                any
+	Header              map[string]string
+}
+
+// Do sends a request and decodes a JSON object answer.
+func (a *App) Do(t *testing.T, r Request) Response {
+	t.Helper()
+	var body io.Reader
+	switch b := r.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(r.Method, a.URL+r.Path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		_ = json.Unmarshal(raw, &out.JSON)
+	}
+	return out
+}
+
+// lockedWriter lets concurrent loggers share one buffer.
+type syncMutex = sync.Mutex
+
+type lockedWriter struct {
+	mu syncMutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

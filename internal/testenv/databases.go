@@ -1,0 +1,100 @@
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver used to create and drop test databases
+
+	"github.com/opennemid/nemid/store"
+)
+
+// Backend is one database the same tests run against.
+type Backend struct {
+	Name string
+	Open func(t *testing.T) *store.Store // a fresh, migrated, empty database
+}
+
+// Backends are SQLite (always) and Postgres (NEMID_TEST_POSTGRES_URL, by
+// default the local server): run each test body once per backend.
+func Backends() []Backend {
+	return []Backend{{Name: "sqlite", Open: SQLite}, {Name: "postgres", Open: Postgres}}
+}
+
+// SQLite opens a migrated database in the test's temporary directory.
+func SQLite(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "nemid.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrated(t, st)
+}
+
+func postgresBaseURL() string {
+	if u := os.Getenv("NEMID_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// Postgres creates a database of its own for the test and drops it after.
+func Postgres(t *testing.T) *store.Store {
+	t.Helper()
+	base := postgresBaseURL()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		_ = admin.Close()
+		Unavailable(t, "Postgres at %s is unreachable: %v", redact(base), err)
+	}
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "nemid_test_" + hex.EncodeToString(suffix)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		_ = admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	st, err := store.Open(u.String(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Close()
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+		_ = admin.Close()
+	})
+	return migrated(t, st)
+}
+
+func migrated(t *testing.T, st *store.Store) *store.Store {
+	t.Helper()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
