@@ -1,17 +1,20 @@
 package api
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -22,41 +25,21 @@ import (
 // their workflows exist, rather than accepted by a stub.
 var acceptedPaths = []string{"counter"}
 
-// issuanceRequest is the union of the three paths' bodies (DESIGN.md §4).
+// issuanceRequest is the union of the three paths' bodies (DESIGN.md §4);
+// documents, witness and address decode straight into the domain's types.
 type issuanceRequest struct {
-	Path                 string       `json:"path"`
-	CPR                  string       `json:"cpr"`
-	Centre               string       `json:"centre"`
-	Documents            []documentIn `json:"documents"`
-	CheckQuestionsPassed bool         `json:"check_questions_passed"`
-	Witness              *witnessIn   `json:"witness"`
-	Bank                 string       `json:"bank"`
-	AgreementID          string       `json:"agreement_id"`
-	PhotoIDShown         *bool        `json:"photo_id_shown"`
-	Document             *documentIn  `json:"document"`
-	Address              *addressIn   `json:"address"`
-	Representation       string       `json:"representation"`
-}
-
-type documentIn struct {
-	Type     string `json:"type"`
-	Number   string `json:"number"`
-	Expires  string `json:"expires"`
-	Issued   string `json:"issued"`
-	ShowsCPR bool   `json:"shows_cpr"`
-}
-
-type witnessIn struct {
-	CPR            string      `json:"cpr"`
-	PhotoID        *documentIn `json:"photo_id"`
-	SwornStatement bool        `json:"sworn_statement"`
-}
-
-type addressIn struct {
-	Lines    []string `json:"lines"`
-	Postcode string   `json:"postcode"`
-	City     string   `json:"city"`
-	Country  string   `json:"country"`
+	Path                 string            `json:"path"`
+	CPR                  string            `json:"cpr"`
+	Centre               string            `json:"centre"`
+	Documents            []domain.Document `json:"documents"`
+	CheckQuestionsPassed bool              `json:"check_questions_passed"`
+	Witness              *domain.Witness   `json:"witness"`
+	Bank                 string            `json:"bank"`
+	AgreementID          string            `json:"agreement_id"`
+	PhotoIDShown         *bool             `json:"photo_id_shown"`
+	Document             *domain.Document  `json:"document"`
+	Address              *domain.Address   `json:"address"`
+	Representation       string            `json:"representation"`
 }
 
 func (s *Server) createIssuance(c echo.Context) error {
@@ -85,35 +68,93 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		return newError(http.StatusForbidden, "forbidden", "your token is for centre %s, not %s", p.Scope, req.Centre)
 	}
 	ctx := c.Request().Context()
-	cpr, violations, err := s.evaluateCounter(c, req)
-	if err != nil {
+	now := s.now()
+	app := domain.CounterApplication{CPR: req.CPR, Documents: req.Documents,
+		CheckQuestionsPassed: req.CheckQuestionsPassed, Witness: req.Witness}
+	facts := domain.CounterFacts{Today: now, ShortStay: s.cfg.ShortStay}
+	cpr, cprErr := domain.ParseCPR(req.CPR, now)
+	if cprErr == nil {
+		if facts.Person, err = s.register.Lookup(ctx, cpr); err != nil {
+			return err
+		}
+	}
+	witnessHash, hasWitness := s.witnessHash(req.Witness, now)
+	if hasWitness {
+		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, now.Add(-domain.WitnessStatementWindow)); err != nil {
+			return err
+		}
+	}
+	outcome, violations := domain.EvaluateCounter(app, facts)
+	if len(violations) > 0 {
+		return ruleViolations(details(violations))
+	}
+	iss := s.newIssuance(p, "counter", cpr, now)
+	iss.Centre = &req.Centre
+	iss.PublicSignature = &outcome.PublicSignature
+	iss.Events[0].Detail = "application accepted at centre " + req.Centre + ": " + outcome.Reason
+	var extra func(*gorm.DB) error
+	if outcome.WitnessStatement {
+		extra = s.store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: witnessHash, IssuanceID: iss.ID, AcceptedAt: now},
+			now.Add(-domain.WitnessStatementWindow), domain.WitnessStatementLimit)
+	}
+	if err := s.accept(ctx, &iss, extra); err != nil {
 		return err
 	}
-	if len(violations) > 0 {
-		return ruleViolations(violations)
-	}
-	now := s.now()
-	deadline := now.Add(s.cfg.DeliveryWindow)
-	iss := store.Issuance{
-		ID: uuid.Must(uuid.NewV7()).String(), Path: req.Path, Status: workflows.StatusReceived,
-		CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(), Centre: &req.Centre,
-		Reasons: "[]", Deadline: &deadline, CreatedAt: now, UpdatedAt: now,
-		Events: []store.Event{{DedupeKey: "received", At: now, Type: "received", Actor: p.Actor(),
-			Detail: "application accepted at centre " + req.Centre}},
-	}
-	if err := s.store.CreateIssuance(ctx, &iss, nil); err != nil {
-		var open *store.OpenIssuanceError
-		if errors.As(err, &open) {
-			return &Error{Status: http.StatusConflict, Code: "open_issuance",
-				Message: "this person already has an open issuance", IssuanceID: open.ID}
-		}
-		return fmt.Errorf("store issuance: %w", err)
-	}
-	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(), Centre: req.Centre, DeliveryDeadline: deadline}
+	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(), Centre: req.Centre,
+		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline}
 	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, viewIssuance(iss))
+}
+
+// witnessHash is the lookup hash of a witness's CPR, when one parses.
+func (s *Server) witnessHash(w *domain.Witness, now time.Time) (string, bool) {
+	if w == nil {
+		return "", false
+	}
+	c, err := domain.ParseCPR(w.CPR, now)
+	if err != nil {
+		return "", false
+	}
+	return domain.CPRLookupHash(s.hashKey, c), true
+}
+
+// newIssuance is the read-model row of an application about to be accepted.
+func (s *Server) newIssuance(p Principal, path string, cpr domain.CPR, now time.Time) store.Issuance {
+	deadline := now.Add(s.cfg.DeliveryWindow)
+	return store.Issuance{
+		ID: uuid.Must(uuid.NewV7()).String(), Path: path, Status: workflows.StatusReceived,
+		CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(),
+		Reasons: "[]", Deadline: &deadline, CreatedAt: now, UpdatedAt: now,
+		Events: []store.Event{{DedupeKey: "received", At: now, Type: "received", Actor: p.Actor()}},
+	}
+}
+
+// accept writes the application in one transaction; the database decides
+// the one-open-per-CPR rule and the witness limit under concurrency.
+func (s *Server) accept(ctx context.Context, iss *store.Issuance, extra func(*gorm.DB) error) error {
+	err := s.store.CreateIssuance(ctx, iss, extra)
+	var open *store.OpenIssuanceError
+	switch {
+	case errors.As(err, &open):
+		return &Error{Status: http.StatusConflict, Code: "open_issuance",
+			Message: "this person already has an open issuance", IssuanceID: open.ID}
+	case errors.Is(err, store.ErrWitnessLimit):
+		return ruleViolations([]Detail{{Code: domain.CodeWitnessLimit,
+			Message: "the witness already has 3 accepted statements in the preceding 120 days"}})
+	case err != nil:
+		return fmt.Errorf("store issuance: %w", err)
+	}
+	return nil
+}
+
+func details(vs []domain.Violation) []Detail {
+	out := make([]Detail, len(vs))
+	for i, v := range vs {
+		out[i] = Detail{Code: v.Code, Message: v.Message}
+	}
+	return out
 }
 
 // startWorkflow starts the issuance's workflow; when that fails the accepted
@@ -134,20 +175,6 @@ func (s *Server) startWorkflow(c echo.Context, name string, in workflows.Issuanc
 		s.log.ErrorContext(ctx, "remove issuance after failed start", "issuance_id", in.IssuanceID, "error", derr.Error())
 	}
 	return unavailable("the workflow engine")
-}
-
-// evaluateCounter checks every counter rule that can be checked at once.
-func (s *Server) evaluateCounter(c echo.Context, req issuanceRequest) (domain.CPR, []Detail, error) {
-	cpr, err := domain.ParseCPR(req.CPR, s.now())
-	if err != nil {
-		return cpr, []Detail{{Code: "cpr_invalid", Message: err.Error()}}, nil
-	}
-	if _, err := s.store.PersonByCPR(c.Request().Context(), cpr.String()); errors.Is(err, store.ErrNotFound) {
-		return cpr, []Detail{{Code: "cpr_unknown", Message: "the CPR number is not in the CPR register"}}, nil
-	} else if err != nil {
-		return cpr, nil, err
-	}
-	return cpr, nil, nil
 }
 
 func (s *Server) getIssuance(c echo.Context) error {

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	now      func() time.Time
 	queue    string
+	register register.Register
 }
 
 // Deps are the Server's collaborators.
@@ -50,6 +52,7 @@ type Deps struct {
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
 		registry: d.Registry, now: func() time.Time { return time.Now().UTC() }, queue: d.TaskQueue}
+	s.register = register.Register{Store: d.Store}
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
 	}

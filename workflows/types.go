@@ -10,6 +10,7 @@ type IssuanceInput struct {
 	Path             string
 	CPR              string
 	Centre           string
+	Delivery         string // "handover", "letters" or "representation", decided at acceptance
 	DeliveryDeadline time.Time
 }
 

@@ -1,0 +1,59 @@
+package domain
+
+import (
+	"strings"
+	"time"
+)
+
+// Person is a CPR register record.
+type Person struct {
+	CPR              CPR
+	Name             string
+	AddressLines     []string
+	Postcode         string
+	City             string
+	Country          string // ISO 3166-1 alpha-2
+	AddressProtected bool
+	Deceased         bool
+	// Document numbers the register holds; empty when the person has none.
+	DanishPassport       string
+	DanishDrivingLicence string
+	// ArrivedDK is when the person came to live in Denmark; nil for people
+	// born here.
+	ArrivedDK *Date
+}
+
+// Address is a postal address: a person's registered one, an abroad order's,
+// a centre's or a representation's.
+type Address struct {
+	Lines    []string `json:"lines"`
+	Postcode string   `json:"postcode"`
+	City     string   `json:"city"`
+	Country  string   `json:"country"` // ISO 3166-1 alpha-2
+}
+
+// RegisteredAddress is the person's address in the register.
+func (p Person) RegisteredAddress() Address {
+	return Address{Lines: p.AddressLines, Postcode: p.Postcode, City: p.City, Country: p.Country}
+}
+
+// LivesAbroad reports whether the register's country is not DK.
+func (p Person) LivesAbroad() bool { return !isDenmark(p.Country) }
+
+func isDenmark(country string) bool { return strings.EqualFold(strings.TrimSpace(country), "DK") }
+
+// DefaultShortStay is NEMID_SHORT_STAY's default: 180 days.
+const DefaultShortStay = 180 * 24 * time.Hour
+
+// ShortStay reports whether the person arrived in Denmark less than
+// shortStay before today. It counts whole calendar days in Copenhagen: with
+// the default 180 days, someone who arrived on 1 January 2025 is a short-stay
+// person up to and including 29 June and not from 30 June. People born in
+// Denmark (ArrivedDK nil) never are.
+func (p Person) ShortStay(today time.Time, shortStay time.Duration) bool {
+	if p.ArrivedDK == nil || p.ArrivedDK.IsZero() {
+		return false
+	}
+	elapsed := DateOf(today).utc().Sub(p.ArrivedDK.utc())
+	return elapsed < shortStay
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// WitnessStatement is a sworn statement accepted with an application. It
+// counts toward the witness's limit from acceptance on, whatever happens to
+// the issuance later, so it is never deleted with a cancellation.
+type WitnessStatement struct {
+	ID             int64 `gorm:"primaryKey"`
+	WitnessCPRHash string
+	IssuanceID     string
+	AcceptedAt     time.Time
+}
+
+func (WitnessStatement) TableName() string { return "witness_statements" }
+
+// ErrWitnessLimit is returned when accepting a statement would break the limit.
+var ErrWitnessLimit = errors.New("the witness has reached the limit of statements")
+
+// CountWitnessStatements counts statements accepted at or after since.
+func (s *Store) CountWitnessStatements(ctx context.Context, witnessHash string, since time.Time) (int, error) {
+	return countStatements(s.db.WithContext(ctx), witnessHash, since)
+}
+
+func countStatements(db *gorm.DB, witnessHash string, since time.Time) (int, error) {
+	var n int64
+	err := db.Model(&WitnessStatement{}).Where("witness_cpr_hash = ? AND accepted_at >= ?", witnessHash, since).Count(&n).Error
+	return int(n), err
+}
+
+// RecordWitnessStatement returns a function for CreateIssuance's transaction
+// that re-counts under a lock and records the statement, so two concurrent
+// applications cannot both take a witness's last place.
+func (s *Store) RecordWitnessStatement(st WitnessStatement, since time.Time, limit int) func(tx *gorm.DB) error {
+	return func(tx *gorm.DB) error {
+		if s.dialect == "postgres" {
+			h := fnv.New64a()
+			h.Write([]byte(st.WitnessCPRHash))
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())).Error; err != nil {
+				return err
+			}
+		}
+		n, err := countStatements(tx, st.WitnessCPRHash, since)
+		if err != nil {
+			return err
+		}
+		if n >= limit {
+			return ErrWitnessLimit
+		}
+		return tx.Create(&st).Error
+	}
+}
