@@ -1,36 +1,54 @@
 // Package activities performs the side effects the workflows decide: writes
-// to the read model, minting and printing, the outbox. Every activity is
-// idempotent, because Temporal may run it more than once.
+// to the read model, register checks, minting and printing, the outbox.
+// Every activity is idempotent, because Temporal may run it more than once.
 package activities
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
 )
 
 // Activities holds the dependencies every activity needs.
 type Activities struct {
-	Store  *store.Store
-	Logger *slog.Logger
+	Store   *store.Store
+	Logger  *slog.Logger
+	HashKey []byte // NEMID_HASH_KEY: MACs of codes and temporary passwords
+	// ShortStay is NEMID_SHORT_STAY, for re-checking the register.
+	ShortStay time.Duration
 }
+
+func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }
 
 // RecordTransition writes a workflow's decision to the read model. The
 // event's key makes a retry a no-op.
 func (a *Activities) RecordTransition(ctx context.Context, in workflows.TransitionInput) error {
-	err := a.Store.ApplyTransition(ctx, store.Transition{
+	t := store.Transition{
 		IssuanceID: in.IssuanceID,
 		Status:     in.Status,
 		Deadline:   in.Deadline,
 		Event: store.Event{
 			DedupeKey: in.EventKey, At: in.At.UTC(), Type: in.EventType, Actor: in.Actor, Detail: in.Detail,
 		},
-	})
-	if err != nil {
-		return fmt.Errorf("record %s for issuance %s: %w", in.EventType, in.IssuanceID, err)
+	}
+	if in.Reasons != nil {
+		t.Reasons = in.Reasons
+	}
+	if err := a.Store.ApplyTransition(ctx, t); err != nil {
+		return fmt.Errorf("record %s %s for issuance %s: %w", in.Status, in.EventType, in.IssuanceID, err)
+	}
+	return nil
+}
+
+// RevokeCredentials makes an issuance's unactivated credentials unusable.
+func (a *Activities) RevokeCredentials(ctx context.Context, issuanceID string) error {
+	if err := a.Store.RevokeCredential(ctx, issuanceID); err != nil {
+		return fmt.Errorf("revoke credentials of %s: %w", issuanceID, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,8 +54,10 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			s.errorHandler(err, c)
 		}
 		status := c.Response().Status
-		if status >= 500 || status == http.StatusTooManyRequests {
-			// Our failure, not an answer: let the retry run again.
+		json := strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
+		if status >= 500 || status == http.StatusTooManyRequests || !json {
+			// Our failure, not an answer, or a document (a PDF holds secrets
+			// and is served once): keep nothing, let a retry run again.
 			return s.store.ReleaseIdempotencyKey(ctx, principal, key)
 		}
 		return s.store.CompleteIdempotencyKey(ctx, principal, key, status, rec.body.Bytes())

@@ -101,7 +101,8 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		return err
 	}
 	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(), Centre: req.Centre,
-		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline}
+		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
+		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
 	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
 		return err
 	}

@@ -79,6 +79,10 @@ func New(d Deps) *echo.Echo {
 	staff.GET("/issuances", s.listIssuances)
 	staff.GET("/issuances/:id", s.getIssuance)
 	staff.POST("/issuances/:id/cancel", s.cancelIssuance)
+	staff.POST("/issuances/:id/handover", s.handover)
+	staff.GET("/letters", s.listLetters)
+	staff.GET("/letters/:id/pdf", s.letterPDF)
+	staff.POST("/letters/:id/dispatched", s.letterDispatched)
 	return e
 }
 

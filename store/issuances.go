@@ -167,16 +167,22 @@ type Transition struct {
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
-// dedupe key makes a retry a no-op, and the status never leaves a final state.
+// dedupe key makes a retry a no-op, and the status never leaves a final
+// state. A transition without an event is a plain status move.
 func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ev := t.Event
-		ev.IssuanceID = t.IssuanceID
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev)
-		if res.Error != nil {
-			return fmt.Errorf("record event %s: %w", ev.Type, res.Error)
+		if ev.Type != "" {
+			ev.IssuanceID = t.IssuanceID
+			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev)
+			if res.Error != nil {
+				return fmt.Errorf("record event %s: %w", ev.Type, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				return nil
+			}
 		}
-		if res.RowsAffected == 0 || t.Status == "" {
+		if t.Status == "" {
 			return nil
 		}
 		updates := map[string]any{"status": t.Status, "deadline": t.Deadline, "updated_at": ev.At}

@@ -15,4 +15,8 @@ import (
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.CounterIssuance, workflow.RegisterOptions{Name: workflows.CounterIssuanceWorkflow})
 	w.RegisterActivityWithOptions(acts.RecordTransition, activity.RegisterOptions{Name: workflows.ActivityRecordTransition})
+	w.RegisterActivityWithOptions(acts.MintCredentials, activity.RegisterOptions{Name: workflows.ActivityMintCredentials})
+	w.RegisterActivityWithOptions(acts.CheckRegister, activity.RegisterOptions{Name: workflows.ActivityCheckRegister})
+	w.RegisterActivityWithOptions(acts.QueueReminder, activity.RegisterOptions{Name: workflows.ActivityQueueReminder})
+	w.RegisterActivityWithOptions(acts.RevokeCredentials, activity.RegisterOptions{Name: workflows.ActivityRevokeCredentials})
 }

@@ -9,8 +9,20 @@ const (
 
 	CounterIssuanceWorkflow = "CounterIssuance"
 
-	UpdateCancel = "cancel"
-	QueryState   = "state"
+	UpdateCancel           = "cancel"
+	UpdateHandover         = "handover"
+	UpdateActivate         = "activate"
+	QueryState             = "state"
+	SignalLetterDispatched = "letter_dispatched"
+)
+
+// Activity names, registered explicitly by worker.Register.
+const (
+	ActivityRecordTransition  = "RecordTransition"
+	ActivityCheckRegister     = "CheckRegister"
+	ActivityMintCredentials   = "MintCredentials"
+	ActivityQueueReminder     = "QueueReminder"
+	ActivityRevokeCredentials = "RevokeCredentials"
 )
 
 // Error types carried by temporal.ApplicationError, which the API maps to

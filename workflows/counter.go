@@ -1,126 +1,208 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/opennemid/nemid/domain"
 )
 
-// Activity names, registered explicitly by worker.Register.
-const ActivityRecordTransition = "RecordTransition"
-
 // counterIssuance is one run of the counter path: setup registers the
-// handlers, run performs the steps.
+// handlers, run performs the steps top-down.
 type counterIssuance struct {
-	in     IssuanceInput
-	state  State
-	cancel *CancelRequest
-	ending bool // a final transition is being recorded; no more changes accepted
+	in         IssuanceInput
+	state      State
+	cancel     *CancelRequest
+	handover   *HandoverRequest
+	handedOver bool // the move to awaiting_activation after a handover is recorded
+	activation *ActivationRequest
+	letters    []string
+	dispatched map[string]bool
+	ending     bool // a final status is being recorded; nothing else is accepted
 }
 
-// CounterIssuance runs an issuance started at a Citizen Service centre.
+// CounterIssuance runs an issuance started at a Citizen Service centre: it
+// re-checks the register, mints and prints, then waits for the handover or
+// for both letters to be dispatched, and finally for the activation, each
+// wait bounded by a durable deadline.
 func CounterIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, error) {
-	w := &counterIssuance{in: in, state: State{Status: StatusReceived}}
+	w := &counterIssuance{in: in, state: State{Status: StatusReceived, Deadline: &in.DeliveryDeadline}, dispatched: map[string]bool{}}
 	if err := w.setup(ctx); err != nil {
 		return IssuanceResult{}, err
 	}
-	return w.run(ctx)
-}
-
-func (w *counterIssuance) setup(ctx workflow.Context) error {
-	if w.in.IssuanceID == "" {
-		return temporal.NewNonRetryableApplicationError("issuance id is required", ErrTypeInvalid, nil)
-	}
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
-		return err
-	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, w.handleCancel,
-		workflow.UpdateHandlerOptions{Validator: w.validateCancel})
-}
-
-func (w *counterIssuance) validateCancel(ctx workflow.Context, req CancelRequest) error {
-	if w.ending || isFinal(w.state.Status) {
-		return temporal.NewApplicationError("the issuance is already "+w.state.Status, ErrTypeConflict)
-	}
-	if req.Reason == "" {
-		return temporal.NewApplicationError("a reason is required", ErrTypeInvalid)
-	}
-	return nil
-}
-
-// handleCancel asks the main loop to stop and answers once the cancellation
-// is recorded, so the caller's next read already shows it.
-func (w *counterIssuance) handleCancel(ctx workflow.Context, req CancelRequest) (State, error) {
-	w.cancel = &req
-	w.ending = true
-	if err := workflow.Await(ctx, func() bool { return isFinal(w.state.Status) }); err != nil {
-		return State{}, err
-	}
-	return w.state, nil
-}
-
-func (w *counterIssuance) run(ctx workflow.Context) (IssuanceResult, error) {
-	w.state.Deadline = &w.in.DeliveryDeadline
-	wait := w.in.DeliveryDeadline.Sub(workflow.Now(ctx))
-	cancelled, err := workflow.AwaitWithTimeout(ctx, maxDuration(wait, 0), func() bool { return w.cancel != nil })
-	if err != nil {
-		return IssuanceResult{}, err
-	}
-	w.ending = true
-	if cancelled {
-		err = w.finish(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason)
-	} else {
-		err = w.finish(ctx, StatusExpired, "expired", "system", "the delivery deadline passed")
-	}
+	status, err := w.run(ctx)
 	if err != nil {
 		return IssuanceResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return IssuanceResult{}, err
 	}
-	return IssuanceResult{Status: w.state.Status}, nil
+	return IssuanceResult{Status: status}, nil
 }
 
-// finish records a final status; the state changes only once it is stored.
-func (w *counterIssuance) finish(ctx workflow.Context, status, eventType, actor, detail string) error {
-	in := TransitionInput{
-		IssuanceID: w.in.IssuanceID, Status: status, EventKey: eventType, EventType: eventType,
-		Actor: actor, Detail: detail, At: workflow.Now(ctx),
+func (w *counterIssuance) setup(ctx workflow.Context) error {
+	if w.in.IssuanceID == "" || w.in.CPR == "" {
+		return temporal.NewNonRetryableApplicationError("issuance id and CPR are required", ErrTypeInvalid, nil)
 	}
-	if err := workflow.ExecuteActivity(withRecordOptions(ctx), ActivityRecordTransition, in).Get(ctx, nil); err != nil {
-		return errors.Join(errors.New("record "+status), err)
+	if w.in.Delivery != string(domain.DeliveryHandover) && w.in.Delivery != string(domain.DeliveryLetters) {
+		return temporal.NewNonRetryableApplicationError("counter delivery must be handover or letters", ErrTypeInvalid, nil)
 	}
-	w.state = State{Status: status}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
+		return err
+	}
+	if err := setCancelHandler(ctx, &w.state, &w.ending, &w.cancel); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHandover, w.handleHandover,
+		workflow.UpdateHandlerOptions{Validator: w.validateHandover}); err != nil {
+		return err
+	}
+	if err := setActivateHandler(ctx, &w.state, &w.ending, &w.activation); err != nil {
+		return err
+	}
+	listenForDispatches(ctx, w.dispatched)
 	return nil
 }
 
-// withRecordOptions: database writes are quick and idempotent, so retry
-// them patiently; an outage of the database delays the issuance, never fails it.
-func withRecordOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{ErrTypeInvalid},
-		},
-	})
+func (w *counterIssuance) run(ctx workflow.Context) (string, error) {
+	facts, err := checkRegister(ctx, w.in)
+	if err != nil {
+		return "", err
+	}
+	if len(facts.Violations) > 0 {
+		return w.end(ctx, StatusRejected, "rejected", "system", "a fact in the CPR register changed after acceptance", facts.Violations)
+	}
+	if w.cancel != nil {
+		return w.endCancelled(ctx)
+	}
+	minted, err := mint(ctx, w.mintInput(facts))
+	if err != nil {
+		return "", err
+	}
+	w.letters = minted.LetterIDs
+	delivered, err := w.deliver(ctx)
+	if err != nil || !delivered {
+		return w.state.Status, err
+	}
+	return w.awaitActivation(ctx, facts)
 }
 
-func isFinal(status string) bool {
-	switch status {
-	case StatusRejected, StatusActive, StatusExpired, StatusCancelled:
-		return true
+// deliver waits for the handover or for every letter to be dispatched. It
+// reports false when the issuance ended meanwhile (cancelled or expired).
+func (w *counterIssuance) deliver(ctx workflow.Context) (bool, error) {
+	waiting, arrived := StatusLettersPosted, func() bool { return allDispatched(w.letters, w.dispatched) }
+	if w.in.Delivery == string(domain.DeliveryHandover) {
+		waiting, arrived = StatusAwaitingHandover, func() bool { return w.handover != nil }
 	}
-	return false
+	// The workflow's state leads and the read model follows, so a caller who
+	// sees the new status in the database always finds the workflow ready.
+	w.setState(waiting, &w.in.DeliveryDeadline)
+	if err := record(ctx, w.move(waiting, &w.in.DeliveryDeadline, "", "", "")); err != nil {
+		return false, err
+	}
+	ok, err := awaitUntil(ctx, w.in.DeliveryDeadline, func() bool { return arrived() || w.cancel != nil })
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case w.cancel != nil:
+		_, err = w.endCancelled(ctx)
+		return false, err
+	case !ok:
+		_, err = w.endExpired(ctx, "the delivery deadline passed")
+		return false, err
+	}
+	return true, nil
 }
 
-func maxDuration(a, b time.Duration) time.Duration {
-	if a > b {
-		return a
+// awaitActivation opens the activation window, sends the reminder ahead of
+// its end, and ends the issuance active, expired or cancelled.
+func (w *counterIssuance) awaitActivation(ctx workflow.Context, facts RegisterFacts) (string, error) {
+	deadline := workflow.Now(ctx).Add(w.in.ActivationWindow)
+	t := w.move(StatusAwaitingActivation, &deadline, "", "", "")
+	if w.handover != nil {
+		t.EventKey, t.EventType, t.Actor, t.Detail = "handover_printed", "handover_printed", w.handover.Actor, "the handover document was printed at the counter"
 	}
-	return b
+	w.setState(StatusAwaitingActivation, &deadline)
+	if err := record(ctx, t); err != nil {
+		return "", err
+	}
+	w.handedOver = w.handover != nil
+	activated := func() bool { return w.activation != nil || w.cancel != nil }
+	if err := remindBefore(ctx, deadline, w.in, reminderRecipient(facts, w.in.Centre), activated); err != nil {
+		return "", err
+	}
+	ok, err := awaitUntil(ctx, deadline, activated)
+	switch {
+	case err != nil:
+		return "", err
+	case w.cancel != nil:
+		return w.endCancelled(ctx)
+	case !ok:
+		return w.endExpired(ctx, "the credentials were not activated before the deadline")
+	}
+	return w.end(ctx, StatusActive, "activated", "citizen", "activated with challenge "+w.activation.ActivationID, nil)
+}
+
+func (w *counterIssuance) mintInput(facts RegisterFacts) MintInput {
+	to := Recipient{Name: facts.Name, Lines: facts.Address.Lines, Postcode: facts.Address.Postcode,
+		City: facts.Address.City, Country: facts.Address.Country}
+	return MintInput{IssuanceID: w.in.IssuanceID, Delivery: w.in.Delivery, CardRecipient: to, PasswordRecipient: to}
+}
+
+func (w *counterIssuance) validateHandover(ctx workflow.Context, req HandoverRequest) error {
+	if w.ending || w.handover != nil || w.state.Status != StatusAwaitingHandover {
+		return temporal.NewApplicationError("the issuance is "+w.state.Status+", not awaiting a handover", ErrTypeConflict)
+	}
+	return nil
+}
+
+// handleHandover answers once the move to awaiting_activation is recorded,
+// so the caller prints only what the workflow has accepted.
+func (w *counterIssuance) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
+	w.handover = &req
+	if err := workflow.Await(ctx, func() bool { return w.handedOver || isFinal(w.state.Status) }); err != nil {
+		return State{}, err
+	}
+	if !w.handedOver {
+		return w.state, temporal.NewApplicationError("the issuance became "+w.state.Status, ErrTypeConflict)
+	}
+	return w.state, nil
+}
+
+func (w *counterIssuance) move(status string, deadline *time.Time, eventType, actor, detail string) TransitionInput {
+	return TransitionInput{IssuanceID: w.in.IssuanceID, Status: status, Deadline: deadline,
+		EventKey: eventType, EventType: eventType, Actor: actor, Detail: detail}
+}
+
+func (w *counterIssuance) setState(status string, deadline *time.Time) {
+	w.state = State{Status: status, Deadline: deadline}
+}
+
+func (w *counterIssuance) endCancelled(ctx workflow.Context) (string, error) {
+	return w.end(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason, nil)
+}
+
+func (w *counterIssuance) endExpired(ctx workflow.Context, why string) (string, error) {
+	return w.end(ctx, StatusExpired, "expired", "system", why, nil)
+}
+
+// end records a final status; credentials of an issuance that did not end
+// active are revoked first, so they can never be used.
+func (w *counterIssuance) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
+	w.ending = true
+	if status != StatusActive {
+		if err := revoke(ctx, w.in.IssuanceID); err != nil {
+			return "", err
+		}
+	}
+	t := w.move(status, nil, eventType, actor, detail)
+	t.Reasons = reasons
+	if err := record(ctx, t); err != nil {
+		return "", err
+	}
+	w.setState(status, nil)
+	return status, nil
 }

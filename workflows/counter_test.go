@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,26 +11,70 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// recorder stands in for the database activity and keeps what it was asked
-// to record, so a test can assert the transitions in order.
-type recorder struct{ got []TransitionInput }
+// fakeActivities stand in for the database and printer: they record what
+// the workflow asked for, so each test asserts the decisions in order.
+type fakeActivities struct {
+	mu          sync.Mutex
+	transitions []TransitionInput
+	facts       RegisterFacts
+	mints       []MintInput
+	reminders   []ReminderInput
+	revoked     int
+}
 
-func (r *recorder) record(_ context.Context, in TransitionInput) error {
-	r.got = append(r.got, in)
+func (f *fakeActivities) record(_ context.Context, in TransitionInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.transitions = append(f.transitions, in)
 	return nil
 }
 
-func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	rec := &recorder{}
-	env.RegisterActivityWithOptions(rec.record, activity.RegisterOptions{Name: ActivityRecordTransition})
-	return env, rec
+func (f *fakeActivities) check(_ context.Context, in RegisterCheck) (RegisterFacts, error) { return f.facts, nil }
+
+func (f *fakeActivities) mint(_ context.Context, in MintInput) (MintResult, error) {
+	f.mints = append(f.mints, in)
+	if in.Delivery == "handover" {
+		return MintResult{CredentialID: "c1", CardNumber: "1000000001", LetterIDs: []string{"handover-1"}}, nil
+	}
+	return MintResult{CredentialID: "c1", CardNumber: "1000000001", LetterIDs: []string{"card-1", "password-1"}}, nil
 }
 
-func input(env *testsuite.TestWorkflowEnvironment) IssuanceInput {
-	return IssuanceInput{IssuanceID: "iss-1", Path: "counter", CPR: "0101901234", Centre: "KBH",
-		DeliveryDeadline: env.Now().Add(336 * time.Hour)}
+func (f *fakeActivities) remind(_ context.Context, in ReminderInput) (string, error) {
+	f.reminders = append(f.reminders, in)
+	return "reminder-1", nil
+}
+
+func (f *fakeActivities) revoke(_ context.Context, issuanceID string) error { f.revoked++; return nil }
+
+func (f *fakeActivities) statuses() []string {
+	var out []string
+	for _, t := range f.transitions {
+		out = append(out, t.Status)
+	}
+	return out
+}
+
+func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeActivities) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	f := &fakeActivities{facts: RegisterFacts{Name: "Søren Ærø", Address: Recipient{Name: "Søren Ærø", Lines: []string{"Nørregade 1"}, Postcode: "1165", City: "København K", Country: "DK"}}}
+	env.RegisterActivityWithOptions(f.record, activity.RegisterOptions{Name: ActivityRecordTransition})
+	env.RegisterActivityWithOptions(f.check, activity.RegisterOptions{Name: ActivityCheckRegister})
+	env.RegisterActivityWithOptions(f.mint, activity.RegisterOptions{Name: ActivityMintCredentials})
+	env.RegisterActivityWithOptions(f.remind, activity.RegisterOptions{Name: ActivityQueueReminder})
+	env.RegisterActivityWithOptions(f.revoke, activity.RegisterOptions{Name: ActivityRevokeCredentials})
+	return env, f
+}
+
+const (
+	delivery   = 336 * time.Hour
+	activation = 720 * time.Hour
+	reminder   = 72 * time.Hour
+)
+
+func input(env *testsuite.TestWorkflowEnvironment, how string) IssuanceInput {
+	return IssuanceInput{IssuanceID: "iss-1", Path: "counter", CPR: "0101901234", Centre: "KBH", Delivery: how,
+		DeliveryDeadline: env.Now().Add(delivery), ActivationWindow: activation, ReminderBefore: reminder}
 }
 
 type updateResult struct {
@@ -52,69 +97,190 @@ func (u *updateResult) callbacks() *testsuite.TestUpdateCallback {
 	}
 }
 
-func TestCounterIssuanceCancelUpdateEndsCancelled(t *testing.T) {
-	env, rec := newEnv(t)
-	var res updateResult
-	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(UpdateCancel, "u1", res.callbacks(), CancelRequest{Reason: "applicant withdrew", Actor: "caseworker:KBH"})
-	}, time.Hour)
-	env.ExecuteWorkflow(CounterIssuance, input(env))
-
+func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) string {
+	t.Helper()
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	require.True(t, res.accepted)
-	require.NoError(t, res.err)
-	require.Equal(t, StatusCancelled, res.state.Status, "the Update answers the recorded status")
 	var out IssuanceResult
 	require.NoError(t, env.GetWorkflowResult(&out))
-	require.Equal(t, StatusCancelled, out.Status)
-	require.Len(t, rec.got, 1)
-	require.Equal(t, "cancelled", rec.got[0].EventType)
-	require.Equal(t, "caseworker:KBH", rec.got[0].Actor)
-	require.Equal(t, "applicant withdrew", rec.got[0].Detail)
+	return out.Status
 }
 
-func TestCounterIssuanceExpiresAtTheDeliveryDeadline(t *testing.T) {
-	env, rec := newEnv(t)
-	in := input(env)
-	env.ExecuteWorkflow(CounterIssuance, in)
+func TestHandoverThenActivation(t *testing.T) {
+	env, f := newEnv(t)
+	var handover, activate updateResult
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateHandover, "h", handover.callbacks(), HandoverRequest{Actor: "caseworker:KBH"})
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateActivate, "a", activate.callbacks(), ActivationRequest{ActivationID: "act-1"})
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(CounterIssuance, input(env, "handover"))
 
-	require.NoError(t, env.GetWorkflowError())
-	require.Len(t, rec.got, 1)
-	require.Equal(t, StatusExpired, rec.got[0].Status)
-	require.False(t, rec.got[0].At.Before(in.DeliveryDeadline), "expired before its deadline: %v < %v", rec.got[0].At, in.DeliveryDeadline)
+	require.Equal(t, StatusActive, result(t, env))
+	require.Equal(t, []string{StatusAwaitingHandover, StatusAwaitingActivation, StatusActive}, f.statuses())
+	require.Equal(t, "handover_printed", f.transitions[1].EventType)
+	require.Equal(t, "caseworker:KBH", f.transitions[1].Actor)
+	require.NoError(t, handover.err)
+	require.Equal(t, StatusAwaitingActivation, handover.state.Status, "the handover answers once recorded")
+	require.Equal(t, StatusActive, activate.state.Status)
+	require.Empty(t, f.reminders, "activated before the reminder was due")
+	require.Zero(t, f.revoked, "active credentials are not revoked")
+	require.Len(t, f.mints, 1)
+	require.Equal(t, "handover", f.mints[0].Delivery)
 }
 
-func TestCounterIssuanceCancelValidator(t *testing.T) {
+func TestLettersWaitForEveryDispatch(t *testing.T) {
+	env, f := newEnv(t)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalLetterDispatched, LetterDispatched{LetterID: "card-1"}) }, time.Hour)
+	var early updateResult
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateActivate, "early", early.callbacks(), ActivationRequest{ActivationID: "act-0"})
+	}, 2*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalLetterDispatched, LetterDispatched{LetterID: "password-1"})
+	}, 3*time.Hour)
+	var activate updateResult
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateActivate, "a", activate.callbacks(), ActivationRequest{ActivationID: "act-1"})
+	}, 4*time.Hour)
+	env.ExecuteWorkflow(CounterIssuance, input(env, "letters"))
+
+	require.Equal(t, StatusActive, result(t, env))
+	require.Equal(t, []string{StatusLettersPosted, StatusAwaitingActivation, StatusActive}, f.statuses())
+	require.ErrorContains(t, early.rejected, "not awaiting activation", "one letter out is not enough")
+	require.Equal(t, "Nørregade 1", f.mints[0].PasswordRecipient.Lines[0], "letters go to the registered address")
+}
+
+func TestDeadlines(t *testing.T) {
 	cases := []struct {
-		name    string
-		second  *CancelRequest // sent right after a valid cancel, before it is recorded
-		req     CancelRequest
-		wantErr string
+		name     string
+		how      string
+		dispatch bool
+		handover bool
+		statuses []string
+		reminded bool
 	}{
-		{name: "a reason is required", req: CancelRequest{Actor: "admin:all"}, wantErr: "a reason is required"},
-		{name: "a second cancel conflicts", req: CancelRequest{Reason: "first", Actor: "admin:all"},
-			second: &CancelRequest{Reason: "second", Actor: "admin:all"}, wantErr: "already"},
+		{"no handover within the delivery window", "handover", false, false, []string{StatusAwaitingHandover, StatusExpired}, false},
+		{"letters never dispatched", "letters", false, false, []string{StatusLettersPosted, StatusExpired}, false},
+		{"never activated after a handover", "handover", false, true, []string{StatusAwaitingHandover, StatusAwaitingActivation, StatusExpired}, true},
+		{"never activated after letters", "letters", true, false, []string{StatusLettersPosted, StatusAwaitingActivation, StatusExpired}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			env, rec := newEnv(t)
-			var first, second updateResult
-			env.RegisterDelayedCallback(func() {
-				env.UpdateWorkflow(UpdateCancel, "u1", first.callbacks(), tc.req)
-				if tc.second != nil {
-					env.UpdateWorkflow(UpdateCancel, "u2", second.callbacks(), *tc.second)
-				}
-			}, time.Hour)
-			env.ExecuteWorkflow(CounterIssuance, input(env))
-			require.NoError(t, env.GetWorkflowError())
-			rejected := first.rejected
-			if tc.second != nil {
-				require.True(t, first.accepted)
-				rejected = second.rejected
+			env, f := newEnv(t)
+			start := env.Now()
+			if tc.handover {
+				env.RegisterDelayedCallback(func() {
+					env.UpdateWorkflow(UpdateHandover, "h", (&updateResult{}).callbacks(), HandoverRequest{Actor: "caseworker:KBH"})
+				}, time.Hour)
 			}
-			require.ErrorContains(t, rejected, tc.wantErr)
-			require.Len(t, rec.got, 1, "a rejected cancel records nothing")
+			if tc.dispatch {
+				env.RegisterDelayedCallback(func() {
+					env.SignalWorkflow(SignalLetterDispatched, LetterDispatched{LetterID: "card-1"})
+					env.SignalWorkflow(SignalLetterDispatched, LetterDispatched{LetterID: "password-1"})
+				}, time.Hour)
+			}
+			env.ExecuteWorkflow(CounterIssuance, input(env, tc.how))
+			require.Equal(t, StatusExpired, result(t, env))
+			require.Equal(t, tc.statuses, f.statuses())
+			require.Equal(t, 1, f.revoked, "expired credentials are revoked")
+			expiredAt := f.transitions[len(f.transitions)-1].At
+			if tc.reminded {
+				require.Len(t, f.reminders, 1)
+				wantDeadline := start.Add(time.Hour + activation)
+				require.WithinDuration(t, wantDeadline, f.reminders[0].ActivateBy, time.Second)
+				require.WithinDuration(t, wantDeadline.Add(-reminder), f.reminders[0].At, time.Second, "reminder sent NEMID_REMINDER_BEFORE ahead")
+				require.WithinDuration(t, wantDeadline, expiredAt, time.Second)
+			} else {
+				require.Empty(t, f.reminders)
+				require.WithinDuration(t, start.Add(delivery), expiredAt, time.Second)
+			}
 		})
 	}
+}
+
+func TestCancelAtEachWait(t *testing.T) {
+	cases := []struct {
+		name     string
+		how      string
+		before   func(env *testsuite.TestWorkflowEnvironment)
+		statuses []string
+	}{
+		{"awaiting handover", "handover", nil, []string{StatusAwaitingHandover, StatusCancelled}},
+		{"letters posted", "letters", nil, []string{StatusLettersPosted, StatusCancelled}},
+		{"awaiting activation", "handover", func(env *testsuite.TestWorkflowEnvironment) {
+			env.UpdateWorkflow(UpdateHandover, "h", (&updateResult{}).callbacks(), HandoverRequest{Actor: "caseworker:KBH"})
+		}, []string{StatusAwaitingHandover, StatusAwaitingActivation, StatusCancelled}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env, f := newEnv(t)
+			if tc.before != nil {
+				env.RegisterDelayedCallback(func() { tc.before(env) }, time.Hour)
+			}
+			var cancel, again updateResult
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(UpdateCancel, "c", cancel.callbacks(), CancelRequest{Reason: "applicant withdrew", Actor: "admin:all"})
+				env.UpdateWorkflow(UpdateCancel, "c2", again.callbacks(), CancelRequest{Reason: "twice", Actor: "admin:all"})
+			}, 2*time.Hour)
+			env.ExecuteWorkflow(CounterIssuance, input(env, tc.how))
+			require.Equal(t, StatusCancelled, result(t, env))
+			require.Equal(t, tc.statuses, f.statuses())
+			require.Equal(t, StatusCancelled, cancel.state.Status)
+			last := f.transitions[len(f.transitions)-1]
+			require.Equal(t, "admin:all", last.Actor)
+			require.Equal(t, "applicant withdrew", last.Detail)
+			require.ErrorContains(t, again.rejected, "already", "a second cancel conflicts")
+			require.Equal(t, 1, f.revoked)
+		})
+	}
+}
+
+func TestARegisterChangeAfterAcceptanceRejects(t *testing.T) {
+	env, f := newEnv(t)
+	f.facts.Violations = []Reason{{Code: "deceased", Message: "the register records the person as deceased"}}
+	env.ExecuteWorkflow(CounterIssuance, input(env, "letters"))
+	require.Equal(t, StatusRejected, result(t, env))
+	require.Empty(t, f.mints, "nothing is minted for a rejected issuance")
+	require.Equal(t, []Reason{{Code: "deceased", Message: "the register records the person as deceased"}}, f.transitions[0].Reasons)
+}
+
+func TestUpdateValidators(t *testing.T) {
+	cases := []struct {
+		name    string
+		update  string
+		arg     any
+		wantErr string
+	}{
+		{"cancel needs a reason", UpdateCancel, CancelRequest{Actor: "admin:all"}, "a reason is required"},
+		{"activation while awaiting a handover", UpdateActivate, ActivationRequest{ActivationID: "a"}, "not awaiting activation"},
+		{"handover of a letters issuance", UpdateHandover, HandoverRequest{Actor: "caseworker:KBH"}, "not awaiting a handover"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env, f := newEnv(t)
+			how := "handover"
+			if tc.update == UpdateHandover {
+				how = "letters"
+			}
+			var res updateResult
+			env.RegisterDelayedCallback(func() { env.UpdateWorkflow(tc.update, "u", res.callbacks(), tc.arg) }, time.Hour)
+			env.ExecuteWorkflow(CounterIssuance, input(env, how))
+			require.NoError(t, env.GetWorkflowError())
+			require.False(t, res.accepted)
+			require.ErrorContains(t, res.rejected, tc.wantErr)
+			require.Equal(t, StatusExpired, f.statuses()[len(f.transitions)-1], "a rejected update changes nothing")
+		})
+	}
+}
+
+func TestProtectedPeopleGetRemindersCareOfTheCentre(t *testing.T) {
+	facts := RegisterFacts{Name: "Mette", AddressProtected: true, Address: Recipient{Lines: []string{"Hemmelig Vej 3"}, Postcode: "8000", City: "Aarhus C", Country: "DK"}}
+	r := reminderRecipient(facts, "AAR")
+	require.Equal(t, "Mette", r.Name)
+	require.Contains(t, r.Lines[0], "c/o Borgerservice Aarhus")
+	require.NotContains(t, r.Lines, "Hemmelig Vej 3")
+	plain := reminderRecipient(RegisterFacts{Name: "Søren", Address: Recipient{Lines: []string{"Nørregade 1"}}}, "KBH")
+	require.Equal(t, []string{"Nørregade 1"}, plain.Lines)
 }

@@ -12,6 +12,49 @@ type IssuanceInput struct {
 	Centre           string
 	Delivery         string // "handover", "letters" or "representation", decided at acceptance
 	DeliveryDeadline time.Time
+	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW, from entering awaiting_activation
+	ReminderBefore   time.Duration // NEMID_REMINDER_BEFORE; 0 sends no reminder
+}
+
+// HandoverRequest is the handover Update's argument.
+type HandoverRequest struct {
+	Actor string
+}
+
+// ActivationRequest is the activation Update's argument: only the id of the
+// challenge the API verified. No secret ever reaches the workflow.
+type ActivationRequest struct {
+	ActivationID string
+}
+
+// RegisterCheck asks the register whether the facts still allow issuing.
+type RegisterCheck struct {
+	IssuanceID string
+	CPR        string
+	Delivery   string
+}
+
+// RegisterFacts is the register's answer: any reason to reject, and where
+// letters go.
+type RegisterFacts struct {
+	Violations       []Reason
+	Name             string
+	Address          Recipient
+	AddressProtected bool
+}
+
+// Reason is a broken rule, as on a rejected issuance.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ReminderInput asks for a reminder letter.
+type ReminderInput struct {
+	IssuanceID string
+	Recipient  Recipient
+	ActivateBy time.Time
+	At         time.Time
 }
 
 // CancelRequest is the cancel Update's argument.
@@ -41,5 +84,40 @@ type TransitionInput struct {
 	EventType  string
 	Actor      string
 	Detail     string
+	Reasons    []Reason
 	At         time.Time
+}
+
+// Recipient is a letter's address block. Addresses are personal data: the
+// payload codec encrypts them in history.
+type Recipient struct {
+	Name     string
+	Lines    []string
+	Postcode string
+	City     string
+	Country  string
+}
+
+// MintInput asks for credentials to be minted and printed. Delivery is
+// "handover" (one held document for the counter) or "letters" /
+// "representation" (a code-card letter and a separate password letter).
+type MintInput struct {
+	IssuanceID        string
+	Delivery          string
+	CardRecipient     Recipient
+	PasswordRecipient Recipient
+	ActivateBy        time.Time // printed when set
+	At                time.Time
+}
+
+// MintResult carries only identifiers: the secrets never leave the activity.
+type MintResult struct {
+	CredentialID string
+	CardNumber   string
+	LetterIDs    []string
+}
+
+// LetterDispatched is the signal the post API sends for each dispatched letter.
+type LetterDispatched struct {
+	LetterID string
 }

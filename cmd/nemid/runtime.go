@@ -100,7 +100,7 @@ func (rt *runtime) close() {
 // runWorker polls the task queue until ctx ends.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log})
+	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKey: rt.hashKey})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -95,7 +95,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 
 	queue := "test-" + uuid.NewString()
 	w := sdkworker.New(tc, queue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: st, Logger: log})
+	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKey: hashKey})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,31 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/opennemid/nemid/printing"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// QueueReminder prints a reminder to activate before the deadline and puts
+// it in the outbox, once per issuance.
+func (a *Activities) QueueReminder(ctx context.Context, in workflows.ReminderInput) (string, error) {
+	at := in.At.UTC()
+	pdf, err := printing.ReminderLetter(printing.ReminderLetterInput{Recipient: printRecipient(in.Recipient), Date: at, ActivateBy: in.ActivateBy})
+	if err != nil {
+		return "", permanent("print the reminder", err)
+	}
+	l := newLetter(in.IssuanceID, store.KindReminder, store.LetterQueued, in.Recipient, pdf, at)
+	ev := store.Event{IssuanceID: in.IssuanceID, DedupeKey: "reminder_queued", At: at, Type: "reminder_queued", Actor: "system",
+		Detail: "reminder letter " + l.ID + " queued for " + in.Recipient.Name}
+	id, err := a.Store.QueueLetter(ctx, l, ev)
+	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return "", fmt.Errorf("queue reminder: %w", err)
+	}
+	return id, nil
+}

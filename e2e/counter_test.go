@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opennemid/nemid/internal/testenv"
+)
+
+var (
+	pairPattern     = regexp.MustCompile(`\b\d{4} \d{6}\b`)
+	userIDPattern   = regexp.MustCompile(`NemID number: (\d{9})`)
+	passwordPattern = regexp.MustCompile(`Temporary password: (\d{6})`)
+	cardPattern     = regexp.MustCompile(`Card number: (\d+)`)
+)
+
+func status(t *testing.T, app *testenv.App, id string) testenv.Response {
+	t.Helper()
+	return app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id, Token: app.Tokens["admin:all"]})
+}
+
+func waitForStatus(t *testing.T, app *testenv.App, id, want string) testenv.Response {
+	t.Helper()
+	var last testenv.Response
+	eventually(t, "status "+want, func() bool {
+		last = status(t, app, id)
+		return last.JSON["status"] == want
+	})
+	return last
+}
+
+func TestCounterHandoverToAwaitingActivation(t *testing.T) {
+	forEachBackend(t, testenv.Options{}, func(t *testing.T, app *testenv.App) {
+		kbh := app.Tokens["caseworker:KBH"]
+		res := create(t, app, soeren)
+		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+		id := res.JSON["id"].(string)
+		waitForStatus(t, app, id, "awaiting_handover")
+
+		other := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: app.Tokens["caseworker:AAR"]})
+		assert.Equal(t, http.StatusNotFound, other.Status, "another centre cannot hand over")
+
+		doc := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: kbh})
+		require.Equal(t, http.StatusOK, doc.Status, string(doc.Body))
+		require.Equal(t, "application/pdf", doc.Header.Get("Content-Type"))
+		text := testenv.PDFText(t, doc.Body)
+		assert.Len(t, pairPattern.FindAllString(text, -1), 148, "148 key/code pairs")
+		assert.Regexp(t, cardPattern, text)
+		assert.Regexp(t, userIDPattern, text)
+		assert.Regexp(t, passwordPattern, text)
+		assert.Contains(t, text, "Søren Ærø Nielsen")
+
+		after := waitForStatus(t, app, id, "awaiting_activation")
+		assert.Equal(t, []string{"received", "credentials_minted", "handover_printed"}, timelineTypes(after))
+		assert.NotNil(t, after.JSON["deadline"])
+
+		again := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: kbh})
+		assert.Equal(t, http.StatusGone, again.Status, "the document is printed exactly once")
+
+		assertNoSecretsStored(t, app, text)
+	})
+}
+
+func TestCounterLettersThroughThePostAPI(t *testing.T) {
+	forEachBackend(t, testenv.Options{}, func(t *testing.T, app *testenv.App) {
+		post := app.Tokens["post:post"]
+		res := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: app.Tokens["caseworker:KBH"],
+			Body: application(soeren, []any{health, tax}, false, nil)})
+		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+		id := res.JSON["id"].(string)
+		waitForStatus(t, app, id, "letters_posted")
+
+		queue := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/letters?status=queued", Token: post})
+		require.Equal(t, http.StatusOK, queue.Status, string(queue.Body))
+		letters := map[string]map[string]any{}
+		for _, it := range queue.JSON["items"].([]any) {
+			l := it.(map[string]any)
+			if l["issuance_id"] == id {
+				letters[l["kind"].(string)] = l
+			}
+		}
+		require.Len(t, letters, 2, "a code card letter and a password letter")
+		var texts []string
+		for kind, l := range letters {
+			recipient := l["recipient"].(map[string]any)
+			assert.Equal(t, "Søren Ærø Nielsen", recipient["name"], kind)
+			assert.Equal(t, []any{"Nørregade 1"}, recipient["lines"], kind)
+			pdf := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/letters/" + l["id"].(string) + "/pdf", Token: post})
+			require.Equal(t, http.StatusOK, pdf.Status)
+			text := testenv.PDFText(t, pdf.Body)
+			texts = append(texts, text)
+			assert.Contains(t, text, "Nørregade 1", kind)
+			assert.Contains(t, text, "1165 København K", kind)
+			assert.Contains(t, text, "+45 72 24 70 50", kind)
+			switch kind {
+			case "code_card":
+				assert.Len(t, pairPattern.FindAllString(text, -1), 148)
+				assert.Regexp(t, cardPattern, text)
+				assert.NotRegexp(t, passwordPattern, text, "the card and the password travel separately")
+			case "password":
+				assert.Regexp(t, userIDPattern, text)
+				assert.Regexp(t, passwordPattern, text)
+				assert.Empty(t, pairPattern.FindAllString(text, -1))
+			}
+		}
+		for _, l := range letters {
+			path := "/v1/letters/" + l["id"].(string)
+			require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: path + "/dispatched", Token: post}).Status)
+			repeat := app.Do(t, testenv.Request{Method: "POST", Path: path + "/dispatched", Token: post})
+			assert.Equal(t, http.StatusOK, repeat.Status, "dispatching is idempotent")
+			assert.Equal(t, "dispatched", repeat.JSON["status"])
+			assert.Equal(t, http.StatusGone, app.Do(t, testenv.Request{Method: "GET", Path: path + "/pdf", Token: post}).Status, "purged after dispatch")
+		}
+		after := waitForStatus(t, app, id, "awaiting_activation")
+		assert.Equal(t, []string{"received", "credentials_minted", "letter_queued", "letter_queued", "letter_dispatched", "letter_dispatched"}, timelineTypes(after))
+		handover := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: app.Tokens["caseworker:KBH"]})
+		assert.Equal(t, http.StatusConflict, handover.Status, "a letters issuance has no handover")
+
+		forbidden := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/letters", Token: app.Tokens["caseworker:KBH"]})
+		assert.Equal(t, http.StatusForbidden, forbidden.Status)
+		for _, text := range texts {
+			assertNoSecretsStored(t, app, text)
+		}
+	})
+}
+
+// assertNoSecretsStored checks that what a printed page shows (temporary
+// password, codes) appears nowhere in the database dump or the logs.
+func assertNoSecretsStored(t *testing.T, app *testenv.App, printed string) {
+	t.Helper()
+	dump := app.DumpDatabase(t)
+	if m := passwordPattern.FindStringSubmatch(printed); m != nil {
+		assert.NotContains(t, dump, m[1], "temporary password stored in plaintext")
+		assert.NotContains(t, app.LogText(), m[1])
+	}
+	for _, pair := range pairPattern.FindAllString(printed, 5) {
+		code := pair[5:]
+		assert.NotContains(t, dump, code, "a code stored in plaintext")
+	}
+}

@@ -1,0 +1,188 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/opennemid/nemid/domain"
+)
+
+// Steps shared by the issuance workflows.
+
+// dbOptions: database writes are quick and idempotent, so retry them
+// patiently; a database outage delays an issuance, never fails it.
+var dbOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{ErrTypeInvalid},
+	},
+}
+
+// printOptions: minting renders PDFs, which takes longer than a write.
+var printOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{ErrTypeInvalid},
+	},
+}
+
+func record(ctx workflow.Context, t TransitionInput) error {
+	t.At = workflow.Now(ctx)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityRecordTransition, t).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", t.Status, err)
+	}
+	return nil
+}
+
+func checkRegister(ctx workflow.Context, in IssuanceInput) (RegisterFacts, error) {
+	var facts RegisterFacts
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityCheckRegister,
+		RegisterCheck{IssuanceID: in.IssuanceID, CPR: in.CPR, Delivery: in.Delivery}).Get(ctx, &facts)
+	if err != nil {
+		return facts, fmt.Errorf("check the register: %w", err)
+	}
+	return facts, nil
+}
+
+func mint(ctx workflow.Context, in MintInput) (MintResult, error) {
+	in.At = workflow.Now(ctx)
+	var res MintResult
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, printOptions), ActivityMintCredentials, in).Get(ctx, &res); err != nil {
+		return res, fmt.Errorf("mint credentials: %w", err)
+	}
+	return res, nil
+}
+
+func revoke(ctx workflow.Context, issuanceID string) error {
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityRevokeCredentials, issuanceID).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("revoke credentials: %w", err)
+	}
+	return nil
+}
+
+// remindBefore sleeps until ReminderBefore ahead of the deadline and queues
+// a reminder letter, unless done() turns true first or reminders are off.
+func remindBefore(ctx workflow.Context, deadline time.Time, in IssuanceInput, to Recipient, done func() bool) error {
+	if in.ReminderBefore <= 0 {
+		return nil
+	}
+	at := deadline.Add(-in.ReminderBefore)
+	if !at.After(workflow.Now(ctx)) {
+		return nil
+	}
+	finished, err := awaitUntil(ctx, at, done)
+	if err != nil || finished {
+		return err
+	}
+	r := ReminderInput{IssuanceID: in.IssuanceID, Recipient: to, ActivateBy: deadline, At: workflow.Now(ctx)}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, printOptions), ActivityQueueReminder, r).Get(ctx, nil); err != nil {
+		return fmt.Errorf("queue reminder: %w", err)
+	}
+	return nil
+}
+
+// reminderRecipient: later letters never go to a protected address; such
+// people collect them at the centre that issued.
+func reminderRecipient(facts RegisterFacts, centreCode string) Recipient {
+	if !facts.AddressProtected {
+		a := facts.Address
+		return Recipient{Name: facts.Name, Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: a.Country}
+	}
+	centre, _ := domain.LookupCentre(centreCode)
+	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
+	return Recipient{Name: facts.Name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}
+}
+
+// awaitUntil waits for cond or the durable deadline; true means cond held.
+func awaitUntil(ctx workflow.Context, deadline time.Time, cond func() bool) (bool, error) {
+	wait := deadline.Sub(workflow.Now(ctx))
+	if wait < 0 {
+		wait = 0
+	}
+	return workflow.AwaitWithTimeout(ctx, wait, cond)
+}
+
+// listenForDispatches collects the post API's signals for the whole run.
+func listenForDispatches(ctx workflow.Context, dispatched map[string]bool) {
+	ch := workflow.GetSignalChannel(ctx, SignalLetterDispatched)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var s LetterDispatched
+			if !ch.Receive(ctx, &s) {
+				return
+			}
+			dispatched[s.LetterID] = true
+		}
+	})
+}
+
+func allDispatched(letters []string, dispatched map[string]bool) bool {
+	for _, id := range letters {
+		if !dispatched[id] {
+			return false
+		}
+	}
+	return len(letters) > 0
+}
+
+// setCancelHandler registers the cancel Update: valid at any pending point;
+// it answers once the cancellation is recorded.
+func setCancelHandler(ctx workflow.Context, state *State, ending *bool, cancel **CancelRequest) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
+		func(ctx workflow.Context, req CancelRequest) (State, error) {
+			*cancel = &req
+			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
+				return State{}, err
+			}
+			return *state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req CancelRequest) error {
+			if *ending || *cancel != nil || isFinal(state.Status) {
+				return temporal.NewApplicationError("the issuance is already "+state.Status, ErrTypeConflict)
+			}
+			if req.Reason == "" {
+				return temporal.NewApplicationError("a reason is required", ErrTypeInvalid)
+			}
+			return nil
+		}})
+}
+
+// setActivateHandler registers the activation Update, accepted only while
+// awaiting activation; it answers once the issuance is recorded active.
+func setActivateHandler(ctx workflow.Context, state *State, ending *bool, activation **ActivationRequest) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateActivate,
+		func(ctx workflow.Context, req ActivationRequest) (State, error) {
+			*activation = &req
+			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
+				return State{}, err
+			}
+			if state.Status != StatusActive {
+				return *state, temporal.NewApplicationError("the issuance became "+state.Status, ErrTypeConflict)
+			}
+			return *state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ActivationRequest) error {
+			if *ending || *activation != nil || state.Status != StatusAwaitingActivation {
+				return temporal.NewApplicationError("the issuance is "+state.Status+", not awaiting activation", ErrTypeConflict)
+			}
+			if req.ActivationID == "" {
+				return temporal.NewApplicationError("an activation id is required", ErrTypeInvalid)
+			}
+			return nil
+		}})
+}
+
+func isFinal(status string) bool {
+	switch status {
+	case StatusRejected, StatusActive, StatusExpired, StatusCancelled:
+		return true
+	}
+	return false
+}
