@@ -74,6 +74,8 @@ func New(d Deps) *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi.json", serveOpenAPI)
 
+	s.citizenRoutes(e)
+
 	staff := e.Group("/v1", s.authenticate, s.idempotent)
 	staff.POST("/issuances", s.createIssuance)
 	staff.GET("/issuances", s.listIssuances)

@@ -29,7 +29,9 @@ func (f *fakeActivities) record(_ context.Context, in TransitionInput) error {
 	return nil
 }
 
-func (f *fakeActivities) check(_ context.Context, in RegisterCheck) (RegisterFacts, error) { return f.facts, nil }
+func (f *fakeActivities) check(_ context.Context, in RegisterCheck) (RegisterFacts, error) {
+	return f.facts, nil
+}
 
 func (f *fakeActivities) mint(_ context.Context, in MintInput) (MintResult, error) {
 	f.mints = append(f.mints, in)
