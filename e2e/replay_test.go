@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+
+	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// TestRecordAndReplayCounterHistories runs counter issuances on the real
+// server and replays their histories with the current code. With
+// NEMID_RECORD_HISTORIES=1 it also saves them to workflows/testdata, where
+// workflows' replay test keeps checking that later changes stay compatible.
+func TestRecordAndReplayCounterHistories(t *testing.T) {
+	app := testenv.NewApp(t, testenv.SQLite(t), testenv.Options{Configure: func(c *config.Config) {
+		c.CodecKeys = workflows.ReplayTestCodecKey
+	}})
+	kbh := app.Tokens["caseworker:KBH"]
+	runs := map[string]string{}
+
+	handover := create(t, app, soeren)
+	require.Equal(t, http.StatusCreated, handover.Status, string(handover.Body))
+	id := handover.JSON["id"].(string)
+	waitForStatus(t, app, id, "awaiting_handover")
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: kbh}).Status)
+	waitForStatus(t, app, id, "awaiting_activation")
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: kbh,
+		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	runs["counter_handover_cancelled"] = id
+
+	letters := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: kbh, Body: application("1502854321", []any{health, tax}, false, nil)})
+	require.Equal(t, http.StatusCreated, letters.Status, string(letters.Body))
+	id = letters.JSON["id"].(string)
+	waitForStatus(t, app, id, "letters_posted")
+	rows, err := app.Store.LettersOfIssuance(context.Background(), id)
+	require.NoError(t, err)
+	for _, l := range rows {
+		require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/letters/" + l.ID + "/dispatched", Token: app.Tokens["post:post"]}).Status)
+	}
+	waitForStatus(t, app, id, "awaiting_activation")
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: kbh,
+		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	runs["counter_letters_cancelled"] = id
+
+	replayer, err := workflows.NewReplayer()
+	require.NoError(t, err)
+	for name, issuanceID := range runs {
+		hist := history(t, app, issuanceID)
+		require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist), "replay %s", name)
+		if os.Getenv("NEMID_RECORD_HISTORIES") == "1" {
+			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+			require.NoError(t, err)
+			path := filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "history_"+name+".json")
+			require.NoError(t, os.WriteFile(path, raw, 0o644))
+			t.Logf("recorded %s", path)
+		}
+	}
+}
+
+func history(t *testing.T, app *testenv.App, issuanceID string) *historypb.History {
+	t.Helper()
+	ctx := context.Background()
+	run := app.Temporal.GetWorkflow(ctx, workflows.IssuanceWorkflowID(issuanceID), "")
+	require.NoError(t, run.Get(ctx, nil))
+	iter := app.Temporal.GetWorkflowHistory(ctx, workflows.IssuanceWorkflowID(issuanceID), "", false, 0)
+	hist := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, ev)
+	}
+	return hist
+}
