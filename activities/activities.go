@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
@@ -19,8 +18,6 @@ type Activities struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	HashKey []byte // NEMID_HASH_KEY: MACs of codes and temporary passwords
-	// ShortStay is NEMID_SHORT_STAY, for re-checking the register.
-	ShortStay time.Duration
 }
 
 func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -46,6 +45,3 @@ func ToDomain(row store.Person, cpr domain.CPR) (*domain.Person, error) {
 	}
 	return p, nil
 }
-
-// ParseToday parses a CPR as of now; a helper for callers outside requests.
-func ParseToday(s string) (domain.CPR, error) { return domain.ParseCPR(s, time.Now()) }
