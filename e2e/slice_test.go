@@ -290,3 +290,18 @@ func TestOperationalEndpoints(t *testing.T) {
 		assert.Equal(t, "3.0.3", spec.JSON["openapi"])
 	})
 }
+
+func TestADatabaseOutageAnswers503WithRetryAfter(t *testing.T) {
+	forEachBackend(t, testenv.Options{}, func(t *testing.T, app *testenv.App) {
+		kbh := app.Tokens["caseworker:KBH"]
+		require.NoError(t, app.Store.Close())
+		for _, req := range []testenv.Request{
+			{Method: "GET", Path: "/v1/issuances", Token: kbh},
+			{Method: "GET", Path: "/readyz"},
+		} {
+			res := app.Do(t, req)
+			assert.Equal(t, http.StatusServiceUnavailable, res.Status, "%s %s: %s", req.Method, req.Path, res.Body)
+			assert.NotEmpty(t, res.Header.Get("Retry-After"))
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opennemid/nemid/store"
+)
+
+// runCaptured runs a subcommand against a fresh SQLite data directory and
+// returns what it printed on standard output.
+func runCaptured(t *testing.T, dataDir string, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv("NEMID_DATA_DIR", dataDir)
+	t.Setenv("DATABASE_URL", "")
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stdout := os.Stdout
+	os.Stdout = w
+	runErr := run(context.Background(), args)
+	os.Stdout = stdout
+	require.NoError(t, w.Close())
+	var out bytes.Buffer
+	_, _ = io.Copy(&out, r)
+	return out.String(), runErr
+}
+
+func TestTokenCreatePrintsAWorkingTokenOnTheLastLine(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCaptured(t, dir, "token", "create", "--role", "caseworker", "--scope", "KBH")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(token, "nemid_"), "last line %q", token)
+
+	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	got, err := st.TokenByValue(context.Background(), token)
+	require.NoError(t, err)
+	assert.Equal(t, "caseworker", got.Role)
+	assert.Equal(t, "KBH", got.Scope)
+	dump, err := st.DumpForTests(context.Background())
+	require.NoError(t, err)
+	assert.NotContains(t, dump, token, "tokens are stored hashed")
+}
+
+func TestTokenCreateRejectsBadRolesAndScopes(t *testing.T) {
+	cases := [][]string{
+		{"token", "create", "--role", "king", "--scope", "all"},
+		{"token", "create", "--role", "caseworker", "--scope", "NOWHERE"},
+		{"token", "create", "--role", "embassy", "--scope", "OSLO"},
+		{"token", "create", "--role", "bank", "--scope", "12"},
+		{"token", "create", "--role", "admin", "--scope", "KBH"},
+		{"token", "create", "--role", "post"},
+		{"token"},
+	}
+	for _, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, err := runCaptured(t, t.TempDir(), args...)
+			assert.Error(t, err)
+		})
+	}
+}
+
+func TestRegistryImportUpsertsByCPR(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "people.csv")
+	header := "cpr,name,address,postcode,city,country,address_protected,deceased,danish_passport,danish_driving_licence,arrived_dk\n"
+	require.NoError(t, os.WriteFile(csv, []byte(header+"010190-1234,Søren,Vej 1,1000,København,DK,false,false,,,\n"), 0o600))
+	out, err := runCaptured(t, dir, "registry", "import", csv)
+	require.NoError(t, err)
+	assert.Contains(t, out, "imported 1")
+	require.NoError(t, os.WriteFile(csv, []byte(header+"0101901234,Søren Ny,Vej 2,1000,København,DK,false,true,,,\n"), 0o600))
+	_, err = runCaptured(t, dir, "registry", "import", csv)
+	require.NoError(t, err)
+
+	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	p, err := st.PersonByCPR(context.Background(), "0101901234")
+	require.NoError(t, err)
+	assert.Equal(t, "Søren Ny", p.Name, "the second import replaced the row")
+	assert.True(t, p.Deceased)
+	n, err := st.CountPersons(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+
+	require.NoError(t, os.WriteFile(csv, []byte(header+"310290-1234,Bad,Vej,1,X,DK,false,false,,,\n"), 0o600))
+	_, err = runCaptured(t, dir, "registry", "import", csv)
+	assert.ErrorContains(t, err, "line 2")
+}
+
+func TestMigrateIsRepeatable(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		out, err := runCaptured(t, dir, "migrate")
+		require.NoError(t, err)
+		assert.Contains(t, out, "schema version")
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, err := runCaptured(t, t.TempDir(), "frobnicate")
+	assert.ErrorContains(t, err, "unknown command")
+}
