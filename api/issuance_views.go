@@ -32,22 +32,30 @@ type eventView struct {
 	Detail string    `json:"detail"`
 }
 
+// stamp is how the API shows an instant: UTC at microsecond precision, the
+// precision Postgres keeps, so one instant reads the same in every answer.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func stampPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := stamp(*t)
+	return &v
+}
+
 func viewIssuance(iss store.Issuance) issuanceView {
 	v := issuanceView{
 		ID: iss.ID, Path: iss.Path, Status: iss.Status, CPRMasked: iss.CPRMasked,
 		Centre: iss.Centre, Representation: iss.Representation, Bank: iss.Bank,
-		PublicSignature: iss.PublicSignature, CreatedAt: iss.CreatedAt.UTC(), UpdatedAt: iss.UpdatedAt.UTC(),
-		Reasons: []Detail{}, Timeline: make([]eventView, 0, len(iss.Events)),
-	}
-	if iss.Deadline != nil {
-		d := iss.Deadline.UTC()
-		v.Deadline = &d
+		PublicSignature: iss.PublicSignature, CreatedAt: stamp(iss.CreatedAt), UpdatedAt: stamp(iss.UpdatedAt),
+		Deadline: stampPtr(iss.Deadline), Reasons: []Detail{}, Timeline: make([]eventView, 0, len(iss.Events)),
 	}
 	if iss.Reasons != "" {
 		_ = json.Unmarshal([]byte(iss.Reasons), &v.Reasons) // written by us; an empty list if ever unreadable
 	}
 	for _, e := range iss.Events {
-		v.Timeline = append(v.Timeline, eventView{At: e.At.UTC(), Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+		v.Timeline = append(v.Timeline, eventView{At: stamp(e.At), Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
 	return v
 }

@@ -297,3 +297,29 @@ func (s *Server) respondIssuance(c echo.Context, id string, p Principal) error {
 	}
 	return c.JSON(http.StatusOK, viewIssuance(iss))
 }
+
+// liveState answers the workflow's own view (the state Query): the status
+// and deadline it is waiting on right now, ahead of the read model.
+func (s *Server) liveState(c echo.Context) error {
+	p, err := requireRole(c, RoleCaseworker, RoleEmbassy, RoleBank, RoleAdmin)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	iss, err := s.store.GetIssuance(ctx, c.Param("id"), p.storeScope())
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundError("issuance")
+	}
+	if err != nil {
+		return err
+	}
+	res, err := s.temporal.QueryWorkflow(ctx, workflows.IssuanceWorkflowID(iss.ID), "", workflows.QueryState)
+	if err != nil {
+		return err
+	}
+	var state workflows.State
+	if err := res.Get(&state); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": iss.ID, "status": state.Status, "deadline": stampPtr(state.Deadline)})
+}

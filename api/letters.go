@@ -26,7 +26,7 @@ func viewLetter(l store.Letter) letterView {
 	if r.Lines == nil {
 		r.Lines = []string{}
 	}
-	return letterView{ID: l.ID, IssuanceID: l.IssuanceID, Kind: l.Kind, Status: l.Status, Recipient: r, CreatedAt: l.CreatedAt.UTC()}
+	return letterView{ID: l.ID, IssuanceID: l.IssuanceID, Kind: l.Kind, Status: l.Status, Recipient: r, CreatedAt: stamp(l.CreatedAt)}
 }
 
 // listLetters is the print-and-post provider's queue, oldest first.

@@ -51,7 +51,7 @@ type Deps struct {
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
-		registry: d.Registry, now: func() time.Time { return time.Now().UTC() }, queue: d.TaskQueue}
+		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
 	s.register = register.Register{Store: d.Store}
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
@@ -80,6 +80,7 @@ func New(d Deps) *echo.Echo {
 	staff.POST("/issuances", s.createIssuance)
 	staff.GET("/issuances", s.listIssuances)
 	staff.GET("/issuances/:id", s.getIssuance)
+	staff.GET("/issuances/:id/live", s.liveState)
 	staff.POST("/issuances/:id/cancel", s.cancelIssuance)
 	staff.POST("/issuances/:id/handover", s.handover)
 	staff.GET("/letters", s.listLetters)

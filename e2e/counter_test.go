@@ -56,6 +56,10 @@ func TestCounterHandoverToAwaitingActivation(t *testing.T) {
 
 		after := waitForStatus(t, app, id, "awaiting_activation")
 		assert.Equal(t, []string{"received", "credentials_minted", "handover_printed"}, timelineTypes(after))
+		live := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id + "/live", Token: kbh})
+		require.Equal(t, http.StatusOK, live.Status, string(live.Body))
+		assert.Equal(t, "awaiting_activation", live.JSON["status"], "the workflow's own view")
+		assert.Equal(t, after.JSON["deadline"], live.JSON["deadline"], "the read model shows the workflow's deadline")
 		assert.NotNil(t, after.JSON["deadline"])
 
 		again := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: kbh})
