@@ -20,10 +20,7 @@ func (s *Server) handover(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	iss, err := s.store.GetIssuance(ctx, c.Param("id"), p.storeScope())
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundError("issuance")
-	}
+	iss, err := s.scopedIssuance(c, p)
 	if err != nil {
 		return err
 	}

@@ -183,10 +183,7 @@ func (s *Server) getIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	iss, err := s.store.GetIssuance(c.Request().Context(), c.Param("id"), p.storeScope())
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundError("issuance")
-	}
+	iss, err := s.scopedIssuance(c, p)
 	if err != nil {
 		return err
 	}
@@ -266,10 +263,7 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 		return ruleViolations([]Detail{{Code: "reason_required", Message: "give a reason for the cancellation"}})
 	}
 	ctx := c.Request().Context()
-	iss, err := s.store.GetIssuance(ctx, c.Param("id"), p.storeScope())
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundError("issuance")
-	}
+	iss, err := s.scopedIssuance(c, p)
 	if err != nil {
 		return err
 	}
@@ -290,6 +284,16 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	return s.respondIssuance(c, iss.ID, p)
 }
 
+// scopedIssuance loads the issuance named in the path, within the caller's
+// scope: another centre's, representation's or bank's answers 404.
+func (s *Server) scopedIssuance(c echo.Context, p Principal) (store.Issuance, error) {
+	iss, err := s.store.GetIssuance(c.Request().Context(), c.Param("id"), p.storeScope())
+	if errors.Is(err, store.ErrNotFound) {
+		return iss, notFoundError("issuance")
+	}
+	return iss, err
+}
+
 func (s *Server) respondIssuance(c echo.Context, id string, p Principal) error {
 	iss, err := s.store.GetIssuance(c.Request().Context(), id, p.storeScope())
 	if err != nil {
@@ -306,10 +310,7 @@ func (s *Server) liveState(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	iss, err := s.store.GetIssuance(ctx, c.Param("id"), p.storeScope())
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundError("issuance")
-	}
+	iss, err := s.scopedIssuance(c, p)
 	if err != nil {
 		return err
 	}
