@@ -19,4 +19,6 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.CheckRegister, activity.RegisterOptions{Name: workflows.ActivityCheckRegister})
 	w.RegisterActivityWithOptions(acts.QueueReminder, activity.RegisterOptions{Name: workflows.ActivityQueueReminder})
 	w.RegisterActivityWithOptions(acts.RevokeCredentials, activity.RegisterOptions{Name: workflows.ActivityRevokeCredentials})
+	w.RegisterWorkflowWithOptions(workflows.ReplacementCard, workflow.RegisterOptions{Name: workflows.ReplacementCardWorkflow})
+	w.RegisterActivityWithOptions(acts.ReplaceCard, activity.RegisterOptions{Name: workflows.ActivityReplaceCard})
 }

@@ -2,12 +2,15 @@
 // Nothing here performs I/O: side effects live in activities.
 package workflows
 
+import "strconv"
+
 // The contract between the API, the worker and running workflows. Names are
 // explicit strings so renaming a Go function never breaks a running workflow.
 const (
 	TaskQueue = "nemid-issuance"
 
 	CounterIssuanceWorkflow = "CounterIssuance"
+	ReplacementCardWorkflow = "ReplacementCard"
 
 	UpdateCancel           = "cancel"
 	UpdateHandover         = "handover"
@@ -23,6 +26,7 @@ const (
 	ActivityMintCredentials   = "MintCredentials"
 	ActivityQueueReminder     = "QueueReminder"
 	ActivityRevokeCredentials = "RevokeCredentials"
+	ActivityReplaceCard       = "ReplaceCard"
 )
 
 // Error types carried by temporal.ApplicationError, which the API maps to
@@ -35,6 +39,13 @@ const (
 // IssuanceWorkflowID names an issuance's workflow. It carries only the
 // issuance id: never a CPR number or anything personal.
 func IssuanceWorkflowID(issuanceID string) string { return "issuance/" + issuanceID }
+
+// ReplacementWorkflowID names the workflow that makes card seq of a
+// credential: one id per card, so starting it with a reject-duplicate
+// policy mints each replacement exactly once. Ids only, nothing personal.
+func ReplacementWorkflowID(credentialID string, seq int) string {
+	return "replacement/" + credentialID + "/" + strconv.Itoa(seq)
+}
 
 // Statuses of DESIGN.md §4.
 const (

@@ -23,5 +23,6 @@ func NewReplayer() (worker.WorkflowReplayer, error) {
 		return nil, err
 	}
 	r.RegisterWorkflowWithOptions(CounterIssuance, workflow.RegisterOptions{Name: CounterIssuanceWorkflow})
+	r.RegisterWorkflowWithOptions(ReplacementCard, workflow.RegisterOptions{Name: ReplacementCardWorkflow})
 	return r, nil
 }

@@ -1,0 +1,136 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/printing"
+	"github.com/opennemid/nemid/register"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// ReplaceCard mints card in.Seq of a credential, prints it and queues the
+// replacement_card letter with its timeline event, all in one transaction.
+// The codes exist in plaintext only inside this call. A retry after success
+// finds the card by (credential, seq) and returns it without a second one.
+func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementInput) (workflows.ReplacementResult, error) {
+	cred, err := a.Store.CredentialByID(ctx, in.CredentialID)
+	if errors.Is(err, store.ErrNotFound) {
+		return workflows.ReplacementResult{}, temporal.NewNonRetryableApplicationError("credential "+in.CredentialID+" does not exist", workflows.ErrTypeInvalid, nil)
+	}
+	if err != nil {
+		return workflows.ReplacementResult{}, fmt.Errorf("load credential: %w", err)
+	}
+	iss, err := a.Store.GetIssuance(ctx, cred.IssuanceID, store.Scope{})
+	if err != nil {
+		return workflows.ReplacementResult{}, fmt.Errorf("load issuance of credential %s: %w", cred.ID, err)
+	}
+	now := activity.GetInfo(ctx).StartedTime.UTC()
+	to, err := a.replacementRecipient(ctx, iss, now)
+	if err != nil {
+		return workflows.ReplacementResult{}, err
+	}
+	for attempt := 0; attempt < mintAttempts; attempt++ {
+		r, err := a.newReplacement(cred, iss.ID, in.Seq, to, now)
+		if err != nil {
+			return workflows.ReplacementResult{}, err
+		}
+		card, letterID, err := a.Store.SaveReplacement(ctx, r)
+		switch {
+		case err == nil:
+			return workflows.ReplacementResult{CardNumber: card.CardNumber, LetterID: letterID}, nil
+		case errors.Is(err, store.ErrCardNumberTaken):
+			continue
+		default:
+			return workflows.ReplacementResult{}, err
+		}
+	}
+	return workflows.ReplacementResult{}, fmt.Errorf("replace card: %d card number collisions in a row", mintAttempts)
+}
+
+// newReplacement draws a card and prints its letter in memory.
+func (a *Activities) newReplacement(cred store.Credential, issuanceID string, seq int, to workflows.Recipient, at time.Time) (store.Replacement, error) {
+	card, err := domain.NewCodeCard()
+	if err != nil {
+		return store.Replacement{}, err
+	}
+	pdf, err := printing.ReplacementCardLetter(printing.CodeCardLetterInput{Recipient: printRecipient(to), Date: at,
+		CardNumber: card.Number, Pairs: printedPairs(card)})
+	if err != nil {
+		return store.Replacement{}, permanent("print the replacement card letter", err)
+	}
+	l := newLetter(issuanceID, store.KindReplacementCard, store.LetterQueued, to, pdf, at)
+	l.DedupeKey = issuanceID + "/" + store.KindReplacementCard + "/" + strconv.Itoa(seq)
+	return store.Replacement{
+		Card:   store.CodeCard{CardNumber: card.Number, CredentialID: cred.ID, Seq: seq, CreatedAt: at},
+		Codes:  cardCodes(a.HashKey, card),
+		Letter: l,
+		Event: store.Event{IssuanceID: issuanceID, DedupeKey: "replacement_queued:" + strconv.Itoa(seq), At: at,
+			Type: "replacement_queued", Actor: "system",
+			Detail: "replacement code card " + card.Number + " (card " + strconv.Itoa(seq) + ") letter " + l.ID + " queued"},
+	}, nil
+}
+
+// replacementRecipient: the registered address, except for people who may
+// not receive post there (address protection, or living abroad after a
+// counter issuance): they collect the card at the centre that issued, as
+// the reminder does (workflows.reminderRecipient).
+func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuance, now time.Time) (workflows.Recipient, error) {
+	person, err := a.personByHash(ctx, iss.CPRHash, now)
+	if err != nil {
+		return workflows.Recipient{}, err
+	}
+	if !person.AddressProtected && !person.LivesAbroad() {
+		addr := person.RegisteredAddress()
+		return workflows.Recipient{Name: person.Name, Lines: addr.Lines, Postcode: addr.Postcode, City: addr.City, Country: addr.Country}, nil
+	}
+	code := ""
+	if iss.Centre != nil {
+		code = *iss.Centre
+	}
+	centre, ok := domain.LookupCentre(code)
+	if !ok {
+		return workflows.Recipient{}, temporal.NewNonRetryableApplicationError(
+			"the person may not receive post at the registered address and the issuance has no issuing centre", workflows.ErrTypeInvalid, nil)
+	}
+	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
+	return workflows.Recipient{Name: person.Name, Lines: lines, Postcode: centre.Address.Postcode,
+		City: centre.Address.City, Country: centre.Address.Country}, nil
+}
+
+// personByHash finds the register's record from the keyed CPR hash a
+// credential carries.
+func (a *Activities) personByHash(ctx context.Context, cprHash string, now time.Time) (*domain.Person, error) {
+	row, err := a.Store.PersonByCPRHash(ctx, cprHash, CPRHasher(a.HashKey, now))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, temporal.NewNonRetryableApplicationError("the person is no longer in the CPR register", workflows.ErrTypeInvalid, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up the person: %w", err)
+	}
+	cpr, err := domain.ParseCPR(row.CPR, now)
+	if err != nil {
+		return nil, permanent("parse the register's CPR", err)
+	}
+	return register.ToDomain(row, cpr)
+}
+
+// CPRHasher computes the register's lookup hash of a plain CPR, for
+// store.PersonByCPRHash.
+func CPRHasher(key []byte, now time.Time) func(string) (string, error) {
+	return func(raw string) (string, error) {
+		cpr, err := domain.ParseCPR(raw, now)
+		if err != nil {
+			return "", err
+		}
+		return domain.CPRLookupHash(key, cpr), nil
+	}
+}

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
+)
+
+type activationStart struct {
+	UserID            string `json:"user_id"`
+	TemporaryPassword string `json:"temporary_password"`
+}
+
+type activationAnswer struct {
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+// startActivation checks the NemID number and temporary password and asks
+// for the code beside a key the system picked: 201 {activation_id,
+// card_number, key}.
+func (c *citizenAPI) startActivation(ec echo.Context) error {
+	var req activationStart
+	if err := decodeStrict(ec, &req); err != nil {
+		return err
+	}
+	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"temporary_password", req.TemporaryPassword}); err != nil {
+		return err
+	}
+	if err := c.limitUser(req.UserID); err != nil {
+		return err
+	}
+	ctx := ec.Request().Context()
+	cred, err := c.credentialForStart(ctx, req.UserID)
+	if err != nil {
+		return err
+	}
+	if cred.Locked() {
+		return locked()
+	}
+	if !domain.VerifyTemporaryPassword(c.hashKey, cred.UserID, req.TemporaryPassword, cred.TemporaryPasswordMAC) {
+		return c.failed(ctx, cred, wrongSecret())
+	}
+	if err := c.awaitingActivation(ctx, cred); err != nil {
+		return err
+	}
+	ch, err := c.openChallenge(ctx, cred, store.ChallengeActivation)
+	if err != nil {
+		return err
+	}
+	return ec.JSON(http.StatusCreated, challengeView("activation_id", ch))
+}
+
+// answerActivation checks the code and the new password, stores the
+// password's hash and spends the code, then tells the issuance's workflow,
+// with the challenge id only, that the credential is activated.
+func (c *citizenAPI) answerActivation(ec echo.Context) error {
+	var req activationAnswer
+	if err := decodeStrict(ec, &req); err != nil {
+		return err
+	}
+	if err := requireFields([2]string{"code", req.Code}, [2]string{"new_password", req.NewPassword}); err != nil {
+		return err
+	}
+	ctx := ec.Request().Context()
+	ch, cred, err := c.answeredChallenge(ctx, ec.Param("id"), store.ChallengeActivation)
+	if err != nil {
+		return err
+	}
+	if err := c.awaitingActivation(ctx, cred); err != nil {
+		return err
+	}
+	// The policy first: a 422 leaves the challenge open, spends nothing and
+	// says nothing about the code.
+	if err := c.checkPasswordPolicy(ctx, cred, req.NewPassword); err != nil {
+		return err
+	}
+	if err := c.checkCode(ctx, ch, req.Code); err != nil {
+		return err
+	}
+	hash, err := domain.HashPassword(req.NewPassword)
+	if err != nil {
+		return fmt.Errorf("hash the new password: %w", err)
+	}
+	if err := succeeded(c.store.Succeed(ctx, store.Success{ChallengeID: ch.ID, At: c.now(), PasswordHash: hash})); err != nil {
+		return err
+	}
+	if err := c.activate(ctx, cred, ch.ID); err != nil {
+		return err
+	}
+	c.afterSpend(ctx, cred.ID)
+	return ec.JSON(http.StatusOK, map[string]string{"status": workflows.StatusActive, "user_id": cred.UserID})
+}
+
+// awaitingActivation answers 409 unless the credential is unactivated and
+// its issuance waits for the activation. The read model follows the
+// workflow, so this status means the workflow accepts the Update too.
+func (c *citizenAPI) awaitingActivation(ctx context.Context, cred store.Credential) error {
+	iss, err := c.store.GetIssuance(ctx, cred.IssuanceID, store.Scope{})
+	if err != nil {
+		return fmt.Errorf("load issuance of credential: %w", err)
+	}
+	if cred.Status != store.CredentialPending || iss.Status != workflows.StatusAwaitingActivation {
+		return newError(http.StatusConflict, "conflict", "the issuance is %s, not awaiting activation", iss.Status)
+	}
+	return nil
+}
+
+// checkPasswordPolicy answers 422 with one password_policy detail per
+// broken rule. The CPR rules need the CPR, found in the register by the
+// credential's lookup hash; a person gone from the register is checked
+// without them.
+func (c *citizenAPI) checkPasswordPolicy(ctx context.Context, cred store.Credential, password string) error {
+	person, err := c.personOf(ctx, cred.CPRHash)
+	if err != nil {
+		return err
+	}
+	var cpr domain.CPR
+	if person != nil {
+		cpr = person.CPR
+	}
+	if vs := domain.PasswordViolations(password, cpr, cred.UserID); len(vs) > 0 {
+		return ruleViolations(details(vs))
+	}
+	return nil
+}
+
+// activate sends the workflow the activation Update and, once it recorded
+// the issuance active, marks the credential active. Should the Update be
+// refused (the issuance was cancelled meanwhile), the credential stays
+// pending and is revoked with its issuance.
+func (c *citizenAPI) activate(ctx context.Context, cred store.Credential, activationID string) error {
+	handle, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.IssuanceWorkflowID(cred.IssuanceID), UpdateName: workflows.UpdateActivate,
+		Args: []any{workflows.ActivationRequest{ActivationID: activationID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	if err := handle.Get(ctx, nil); err != nil {
+		return err
+	}
+	return c.store.MarkActivated(ctx, cred.ID, c.now())
+}
+
+// healActivation finishes an activation whose last step (marking the
+// credential active) was interrupted after the workflow recorded it: the
+// credential has a password and its issuance is active.
+func (c *citizenAPI) healActivation(ctx context.Context, cred *store.Credential) error {
+	if cred.Status != store.CredentialPending || cred.PasswordHash == nil {
+		return nil
+	}
+	iss, err := c.store.GetIssuance(ctx, cred.IssuanceID, store.Scope{})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && iss.Status != workflows.StatusActive) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load issuance of credential: %w", err)
+	}
+	if err := c.store.MarkActivated(ctx, cred.ID, c.now()); err != nil {
+		return err
+	}
+	cred.Status = store.CredentialActive
+	return nil
+}

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
+)
+
+type loginStart struct {
+	UserID   string `json:"user_id"`
+	Password string `json:"password"`
+}
+
+type loginAnswer struct {
+	Code string `json:"code"`
+}
+
+type sessionView struct {
+	SessionToken string    `json:"session_token"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+// startLogin checks the user ID and password and asks for the code beside
+// a key picked among the unspent codes: 201 {login_id, card_number, key}.
+func (c *citizenAPI) startLogin(ec echo.Context) error {
+	var req loginStart
+	if err := decodeStrict(ec, &req); err != nil {
+		return err
+	}
+	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"password", req.Password}); err != nil {
+		return err
+	}
+	if err := c.limitUser(req.UserID); err != nil {
+		return err
+	}
+	ctx := ec.Request().Context()
+	cred, err := c.credentialForStart(ctx, req.UserID)
+	var wrong *Error
+	if errors.As(err, &wrong) {
+		return spendLikeAPassword(req.Password, wrong)
+	}
+	if err != nil {
+		return err
+	}
+	if cred.Locked() {
+		return locked()
+	}
+	if err := c.healActivation(ctx, &cred); err != nil {
+		return err
+	}
+	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
+		// Nothing to guess: an unactivated or revoked NemID has no password.
+		return spendLikeAPassword(req.Password, wrongSecret())
+	}
+	ok, err := domain.VerifyPassword(*cred.PasswordHash, req.Password)
+	if err != nil {
+		return fmt.Errorf("verify password of credential %s: %w", cred.ID, err)
+	}
+	if !ok {
+		return c.failed(ctx, cred, wrongSecret())
+	}
+	ch, err := c.openChallenge(ctx, cred, store.ChallengeLogon)
+	if err != nil {
+		return err
+	}
+	return ec.JSON(http.StatusCreated, challengeView("login_id", ch))
+}
+
+// spendLikeAPassword verifies against a dummy hash, so that an unknown user
+// ID costs the time a wrong password does and cannot be told apart by it.
+func spendLikeAPassword(password string, answer *Error) error {
+	hash, err := dummyHash()
+	if err != nil {
+		return fmt.Errorf("dummy password hash: %w", err)
+	}
+	if _, err := domain.VerifyPassword(hash, password); err != nil {
+		return fmt.Errorf("verify dummy password: %w", err)
+	}
+	return answer
+}
+
+// answerLogin checks the code; right, it spends it and opens a session:
+// 200 {session_token, expires_at}. Only the token's SHA-256 is stored.
+func (c *citizenAPI) answerLogin(ec echo.Context) error {
+	var req loginAnswer
+	if err := decodeStrict(ec, &req); err != nil {
+		return err
+	}
+	if err := requireFields([2]string{"code", req.Code}); err != nil {
+		return err
+	}
+	ctx := ec.Request().Context()
+	ch, cred, err := c.answeredChallenge(ctx, ec.Param("id"), store.ChallengeLogon)
+	if err != nil {
+		return err
+	}
+	if err := c.checkCode(ctx, ch, req.Code); err != nil {
+		return err
+	}
+	token, err := newSessionToken()
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	sess := &store.Session{TokenHash: store.HashToken(token), CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL())}
+	if err := succeeded(c.store.Succeed(ctx, store.Success{ChallengeID: ch.ID, At: now, Session: sess})); err != nil {
+		return err
+	}
+	c.afterSpend(ctx, cred.ID)
+	return ec.JSON(http.StatusOK, sessionView{SessionToken: token, ExpiresAt: sess.ExpiresAt})
+}
+
+func newSessionToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("generate session token: %w", err)
+	}
+	return "nemid_session_" + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// afterSpend starts the replacement card once the newest card is down to
+// ReplacementThreshold unspent codes. The workflow id names the card to
+// make, and a reject-duplicate start makes concurrent logons past the
+// threshold start it exactly once. A failed start is logged, not answered:
+// the logon succeeded, and the next logon tries the start again.
+func (c *citizenAPI) afterSpend(ctx context.Context, credentialID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := c.replaceCardIfLow(ctx, credentialID); err != nil {
+		c.log.ErrorContext(ctx, "start replacement card", "credential_id", credentialID, "error", err.Error())
+	}
+}
+
+func (c *citizenAPI) replaceCardIfLow(ctx context.Context, credentialID string) error {
+	cards, err := c.store.CardUsageOf(ctx, credentialID)
+	if err != nil {
+		return err
+	}
+	if len(cards) == 0 {
+		return nil
+	}
+	newest := cards[len(cards)-1]
+	if newest.Unspent > workflows.ReplacementThreshold {
+		return nil
+	}
+	in := workflows.ReplacementInput{CredentialID: credentialID, Seq: newest.Seq + 1}
+	opts := client.StartWorkflowOptions{ID: workflows.ReplacementWorkflowID(credentialID, in.Seq), TaskQueue: c.queue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true}
+	_, err = c.temporal.ExecuteWorkflow(ctx, opts, workflows.ReplacementCardWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // another logon started it: the card is made once
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w", opts.ID, err)
+	}
+	return nil
+}

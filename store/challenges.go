@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Challenge kinds and statuses. A challenge asks for the code beside one
+// key of a card; it is answered once, fails, or expires.
+const (
+	ChallengeActivation = "activation"
+	ChallengeLogon      = "logon"
+
+	ChallengeOpen       = "open"
+	ChallengeSucceeded  = "succeeded"
+	ChallengeFailed     = "failed"
+	ChallengeExpired    = "expired"
+	ChallengeSuperseded = "superseded" // left open when another challenge of the credential succeeded
+
+	// MaxFailedAttempts failures in a row lock a credential (DESIGN.md §2).
+	MaxFailedAttempts = 3
+)
+
+// Errors of the challenge operations; the API maps each onto a status.
+var (
+	ErrChallengeClosed = errors.New("the challenge is no longer open")
+	ErrCodeSpent       = errors.New("the code was already spent")
+	ErrLocked          = errors.New("the credential is locked")
+	ErrNoCodesLeft     = errors.New("every code of every card is spent")
+)
+
+// Challenge is one open question "the code beside key K of card C". It
+// holds no secret: the code's MAC stays in card_codes.
+type Challenge struct {
+	ID           string `gorm:"primaryKey"`
+	Kind         string
+	CredentialID string
+	CardNumber   string
+	Key          string
+	Status       string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	ClosedAt     *time.Time
+}
+
+func (Challenge) TableName() string { return "challenges" }
+
+// Expired reports whether an open challenge has outlived its TTL at now.
+func (c Challenge) Expired(now time.Time) bool {
+	return c.Status == ChallengeOpen && !now.Before(c.ExpiresAt)
+}
+
+// Session is a logged-on citizen. Only the SHA-256 of the token is kept.
+type Session struct {
+	TokenHash    string `gorm:"primaryKey"`
+	CredentialID string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+func (Session) TableName() string { return "sessions" }
+
+// Locked reports whether the credential refuses every citizen attempt.
+func (c Credential) Locked() bool { return c.LockedAt != nil }
+
+// CredentialByUserID loads a credential by its NemID number.
+func (s *Store) CredentialByUserID(ctx context.Context, userID string) (Credential, error) {
+	var c Credential
+	err := s.db.WithContext(ctx).Where("user_id = ?", userID).Take(&c).Error
+	return c, notFound(err)
+}
+
+// CredentialByID loads a credential by its id.
+func (s *Store) CredentialByID(ctx context.Context, id string) (Credential, error) {
+	var c Credential
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
+	return c, notFound(err)
+}
+
+// ChallengeByID loads a challenge of the given kind; another kind's id is
+// not found, so an activation id cannot answer a logon.
+func (s *Store) ChallengeByID(ctx context.Context, id, kind string) (Challenge, error) {
+	var c Challenge
+	err := s.db.WithContext(ctx).Where("id = ? AND kind = ?", id, kind).Take(&c).Error
+	return c, notFound(err)
+}
+
+// SettleExpired closes the credential's open challenges that expired by
+// now. Each expired logon challenge counts as a failed attempt (an
+// unanswered code, DESIGN.md §4); an expired activation challenge does not.
+// Expiry is counted lazily, here, whenever the credential is next touched.
+func (s *Store) SettleExpired(ctx context.Context, credentialID string, now time.Time) (Credential, error) {
+	var out Credential
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND status = ? AND expires_at <= ?",
+			credentialID, ChallengeActivation, ChallengeOpen, now).
+			Updates(map[string]any{"status": ChallengeExpired, "closed_at": now}).Error; err != nil {
+			return fmt.Errorf("expire activation challenges: %w", err)
+		}
+		res := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND status = ? AND expires_at <= ?",
+			credentialID, ChallengeLogon, ChallengeOpen, now).
+			Updates(map[string]any{"status": ChallengeExpired, "closed_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("expire logon challenges: %w", res.Error)
+		}
+		if err := countFailures(tx, credentialID, int(res.RowsAffected), now); err != nil {
+			return err
+		}
+		return tx.Where("id = ?", credentialID).Take(&out).Error
+	})
+	return out, notFound(err)
+}
+
+// RecordFailure counts one failed attempt (a wrong temporary password or
+// password) and locks the credential at the third in a row.
+func (s *Store) RecordFailure(ctx context.Context, credentialID string, now time.Time) (Credential, error) {
+	var out Credential
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := countFailures(tx, credentialID, 1, now); err != nil {
+			return err
+		}
+		return tx.Where("id = ?", credentialID).Take(&out).Error
+	})
+	return out, notFound(err)
+}
+
+// countFailures adds n failures in one statement, so concurrent failures
+// never lose a count, and sets locked_at when the total reaches the limit.
+func countFailures(tx *gorm.DB, credentialID string, n int, now time.Time) error {
+	if n == 0 {
+		return nil
+	}
+	err := tx.Exec(`UPDATE credentials SET failed_attempts = failed_attempts + ?,
+		locked_at = CASE WHEN failed_attempts + ? >= ? THEN COALESCE(locked_at, ?) ELSE locked_at END
+		WHERE id = ?`, n, n, MaxFailedAttempts, now, credentialID).Error
+	if err != nil {
+		return fmt.Errorf("count %d failed attempt(s): %w", n, err)
+	}
+	return nil
+}
+
+// OpenChallenge returns the credential's open challenge of this kind, or
+// opens one for a key drawn by pick among the unspent codes of the oldest
+// card that still has any. Returning the open one (same key) until it is
+// answered or expires means asking again never shows a different key, so
+// nobody can fish for a key whose code they happen to know.
+func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, pick func(n int) (int, error)) (Challenge, bool, error) {
+	out, created := ch, false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockCredential(tx, ch.CredentialID); err != nil {
+			return err
+		}
+		var open Challenge
+		err := tx.Where("credential_id = ? AND kind = ? AND status = ? AND expires_at > ?",
+			ch.CredentialID, ch.Kind, ChallengeOpen, ch.CreatedAt).Order("created_at DESC").Take(&open).Error
+		if err == nil {
+			out = open
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("find open challenge: %w", err)
+		}
+		card, keys, err := unspentOfOldestCard(tx, ch.CredentialID)
+		if err != nil {
+			return err
+		}
+		i, err := pick(len(keys))
+		if err != nil {
+			return fmt.Errorf("pick a key: %w", err)
+		}
+		out.CardNumber, out.Key, out.Status = card, keys[i], ChallengeOpen
+		created = true
+		return tx.Create(&out).Error
+	})
+	return out, created, err
+}
+
+// lockCredential serialises challenge openings of one credential, so two
+// concurrent starts open one challenge, not two. SQLite transactions are
+// immediate and already serialised.
+func (s *Store) lockCredential(tx *gorm.DB, credentialID string) error {
+	if s.dialect != "postgres" {
+		return nil
+	}
+	var c Credential
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", credentialID).Take(&c).Error; err != nil {
+		return fmt.Errorf("lock credential: %w", notFound(err))
+	}
+	return nil
+}
+
+// unspentOfOldestCard lists the unspent keys of the oldest card with any,
+// so an old card is used up while its replacement travels.
+func unspentOfOldestCard(tx *gorm.DB, credentialID string) (string, []string, error) {
+	var cards []CodeCard
+	if err := tx.Where("credential_id = ?", credentialID).Order("seq").Find(&cards).Error; err != nil {
+		return "", nil, fmt.Errorf("list cards: %w", err)
+	}
+	for _, c := range cards {
+		var keys []string
+		if err := tx.Model(&CardCode{}).Where("card_number = ? AND spent_at IS NULL", c.CardNumber).
+			Order("key").Pluck("key", &keys).Error; err != nil {
+			return "", nil, fmt.Errorf("list unspent keys: %w", err)
+		}
+		if len(keys) > 0 {
+			return c.CardNumber, keys, nil
+		}
+	}
+	return "", nil, ErrNoCodesLeft
+}
+
+// CodeOf loads the stored MAC of one key of a card.
+func (s *Store) CodeOf(ctx context.Context, cardNumber, key string) (CardCode, error) {
+	var c CardCode
+	err := s.db.WithContext(ctx).Where("card_number = ? AND key = ?", cardNumber, key).Take(&c).Error
+	return c, notFound(err)
+}
+
+// CloseChallenge ends an open challenge as failed (a wrong code) or expired;
+// either counts as a failed attempt when count is set. ErrChallengeClosed
+// when it had already ended, so a failure is never counted twice.
+func (s *Store) CloseChallenge(ctx context.Context, id, status string, count bool, now time.Time) (Credential, error) {
+	var out Credential
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ch Challenge
+		if err := tx.Where("id = ?", id).Take(&ch).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", id, ChallengeOpen).
+			Updates(map[string]any{"status": status, "closed_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("close challenge: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrChallengeClosed
+		}
+		if count {
+			if err := countFailures(tx, ch.CredentialID, 1, now); err != nil {
+				return err
+			}
+		}
+		return tx.Where("id = ?", ch.CredentialID).Take(&out).Error
+	})
+	return out, notFound(err)
+}
+
+// Success is everything a correctly answered challenge writes.
+type Success struct {
+	ChallengeID  string
+	At           time.Time
+	PasswordHash string   // activation: the new password's argon2id hash
+	Session      *Session // logon: the new session
+}
+
+// Succeed records a correctly answered challenge in one transaction: the
+// challenge closes, its code is spent, the failure count resets, other open
+// challenges of the credential are superseded (the citizen proved every
+// factor, so they do not count as unanswered), and the activation's password
+// hash or the logon's session is stored. Each step is conditional, so two
+// concurrent answers cannot both succeed or spend one code twice.
+func (s *Store) Succeed(ctx context.Context, in Success) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ch Challenge
+		if err := tx.Where("id = ?", in.ChallengeID).Take(&ch).Error; err != nil {
+			return notFound(err)
+		}
+		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", ch.ID, ChallengeOpen).
+			Updates(map[string]any{"status": ChallengeSucceeded, "closed_at": in.At})
+		if res.Error != nil {
+			return fmt.Errorf("close challenge: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrChallengeClosed
+		}
+		res = tx.Model(&CardCode{}).Where("card_number = ? AND key = ? AND spent_at IS NULL", ch.CardNumber, ch.Key).
+			Update("spent_at", in.At)
+		if res.Error != nil {
+			return fmt.Errorf("spend code: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrCodeSpent
+		}
+		updates := map[string]any{"failed_attempts": 0}
+		if in.PasswordHash != "" {
+			updates["password_hash"] = in.PasswordHash
+		}
+		res = tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL", ch.CredentialID).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("reset failed attempts: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrLocked
+		}
+		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND status = ?", ch.CredentialID, ChallengeOpen).
+			Updates(map[string]any{"status": ChallengeSuperseded, "closed_at": in.At}).Error; err != nil {
+			return fmt.Errorf("supersede open challenges: %w", err)
+		}
+		if in.Session != nil {
+			in.Session.CredentialID = ch.CredentialID
+			if err := tx.Create(in.Session).Error; err != nil {
+				return fmt.Errorf("store session: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// MarkActivated makes a pending credential active once its issuance's
+// workflow has recorded the activation.
+func (s *Store) MarkActivated(ctx context.Context, credentialID string, at time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Credential{}).Where("id = ? AND status = ?", credentialID, CredentialPending).
+		Updates(map[string]any{"status": CredentialActive, "activated_at": at}).Error
+	if err != nil {
+		return fmt.Errorf("mark credential active: %w", err)
+	}
+	return nil
+}
+
+// Unlock clears a credential's lock and failure count and records ev on
+// its issuance's timeline. Open challenges are closed without counting, so
+// one left behind cannot re-lock the credential as it expires. It reports
+// whether the credential was locked.
+func (s *Store) Unlock(ctx context.Context, credentialID string, ev Event) (bool, error) {
+	var wasLocked bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Credential
+		if err := tx.Where("id = ?", credentialID).Take(&c).Error; err != nil {
+			return notFound(err)
+		}
+		wasLocked = c.Locked()
+		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND status = ?", credentialID, ChallengeOpen).
+			Updates(map[string]any{"status": ChallengeSuperseded, "closed_at": ev.At}).Error; err != nil {
+			return fmt.Errorf("close open challenges: %w", err)
+		}
+		if err := tx.Model(&Credential{}).Where("id = ?", credentialID).
+			Updates(map[string]any{"failed_attempts": 0, "locked_at": nil}).Error; err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		ev.IssuanceID = c.IssuanceID
+		return tx.Create(&ev).Error
+	})
+	return wasLocked, err
+}
+
+// SessionByTokenHash loads an unexpired session.
+func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	var sess Session
+	err := s.db.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", tokenHash, now).Take(&sess).Error
+	return sess, notFound(err)
+}
+
+// CardUsage is one card of a credential with its count of unspent codes.
+type CardUsage struct {
+	CardNumber string
+	Seq        int
+	Unspent    int
+}
+
+// CardUsageOf lists a credential's cards, oldest first, with unspent counts.
+func (s *Store) CardUsageOf(ctx context.Context, credentialID string) ([]CardUsage, error) {
+	var rows []CardUsage
+	err := s.db.WithContext(ctx).Table("code_cards AS c").
+		Select("c.card_number AS card_number, c.seq AS seq, COUNT(k.key) AS unspent").
+		Joins("LEFT JOIN card_codes AS k ON k.card_number = c.card_number AND k.spent_at IS NULL").
+		Where("c.credential_id = ?", credentialID).Group("c.card_number, c.seq").Order("c.seq").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count unspent codes: %w", err)
+	}
+	return rows, nil
+}

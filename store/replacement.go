@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Replacement is one replacement card: the card, its codes' MACs, its
+// letter and the timeline event, written together.
+type Replacement struct {
+	Card   CodeCard
+	Codes  []CardCode
+	Letter Letter
+	Event  Event
+}
+
+// ErrCardNumberTaken is returned when a freshly drawn card number collides;
+// the caller draws again.
+var ErrCardNumberTaken = errors.New("card number already taken")
+
+// SaveReplacement stores a replacement card and queues its letter in one
+// transaction: a card whose letter is lost could never be printed again,
+// since its codes exist only as MACs. The (credential_id, seq) unique
+// constraint makes a second card for the same seq impossible; then the card
+// and letter already stored are returned instead, so a retried activity
+// changes nothing.
+func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, string, error) {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r.Card).Error; err != nil {
+			return err
+		}
+		if err := tx.CreateInBatches(r.Codes, 200).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&r.Letter).Error; err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r.Event).Error
+	})
+	if err == nil {
+		return r.Card, r.Letter.ID, nil
+	}
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return CodeCard{}, "", fmt.Errorf("save replacement card: %w", err)
+	}
+	card, letterID, ferr := s.existingReplacement(ctx, r)
+	if errors.Is(ferr, ErrNotFound) {
+		return CodeCard{}, "", ErrCardNumberTaken
+	}
+	return card, letterID, ferr
+}
+
+func (s *Store) existingReplacement(ctx context.Context, r Replacement) (CodeCard, string, error) {
+	var card CodeCard
+	if err := s.db.WithContext(ctx).Where("credential_id = ? AND seq = ?", r.Card.CredentialID, r.Card.Seq).Take(&card).Error; err != nil {
+		return CodeCard{}, "", notFound(err)
+	}
+	var l Letter
+	if err := s.db.WithContext(ctx).Omit("pdf").Where("dedupe_key = ?", r.Letter.DedupeKey).Take(&l).Error; err != nil {
+		return CodeCard{}, "", fmt.Errorf("load the replacement letter of card %s: %w", card.CardNumber, notFound(err))
+	}
+	return card, l.ID, nil
+}
