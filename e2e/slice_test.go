@@ -54,7 +54,7 @@ func TestCounterSliceFromApplicationToCancel(t *testing.T) {
 
 		got := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id, Token: kbh})
 		require.Equal(t, http.StatusOK, got.Status)
-		assert.Equal(t, []string{"received"}, timelineTypes(got))
+		assert.Equal(t, "received", timelineTypes(got)[0])
 		assert.NotNil(t, got.JSON["deadline"])
 
 		desc, err := app.Temporal.DescribeWorkflowExecution(context.Background(), workflows.IssuanceWorkflowID(id), "")
@@ -71,7 +71,11 @@ func TestCounterSliceFromApplicationToCancel(t *testing.T) {
 			Body: map[string]string{"reason": "the applicant withdrew"}})
 		require.Equal(t, http.StatusOK, cancel.Status, string(cancel.Body))
 		assert.Equal(t, "cancelled", cancel.JSON["status"])
-		assert.Equal(t, []string{"received", "cancelled"}, timelineTypes(cancel))
+		// Minting may or may not have happened before the cancel arrived;
+		// either way the timeline starts received and ends cancelled.
+		types := timelineTypes(cancel)
+		assert.Equal(t, "received", types[0])
+		assert.Equal(t, "cancelled", types[len(types)-1])
 
 		var result workflows.IssuanceResult
 		require.NoError(t, app.Temporal.GetWorkflow(context.Background(), workflows.IssuanceWorkflowID(id), "").Get(context.Background(), &result))
