@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/workflows"
 )
 
 var (
@@ -66,6 +67,13 @@ func TestCounterHandoverToAwaitingActivation(t *testing.T) {
 		assert.Equal(t, http.StatusGone, again.Status, "the document is printed exactly once")
 
 		assertNoSecretsStored(t, app, text)
+		history := app.HistoryPlaintext(t, workflows.IssuanceWorkflowID(id))
+		require.Contains(t, history, id, "the decrypted history is readable (the check below can fail)")
+		assert.Contains(t, history, "0101901234", "the CPR travels in the encrypted workflow input")
+		assert.False(t, containsToken(history, passwordPattern.FindStringSubmatch(text)[1]), "the temporary password entered history")
+		for _, pair := range pairPattern.FindAllString(text, -1) {
+			require.False(t, containsToken(history, pair[5:]), "a code entered history")
+		}
 	})
 }
 
@@ -136,13 +144,19 @@ func TestCounterLettersThroughThePostAPI(t *testing.T) {
 // password, codes) appears nowhere in the database dump or the logs.
 func assertNoSecretsStored(t *testing.T, app *testenv.App, printed string) {
 	t.Helper()
-	dump := app.DumpDatabase(t)
+	dump, logs := app.DumpDatabase(t), app.LogText()
 	if m := passwordPattern.FindStringSubmatch(printed); m != nil {
-		assert.NotContains(t, dump, m[1], "temporary password stored in plaintext")
-		assert.NotContains(t, app.LogText(), m[1])
+		assert.False(t, containsToken(dump, m[1]), "temporary password stored in plaintext")
+		assert.False(t, containsToken(logs, m[1]), "temporary password logged")
 	}
-	for _, pair := range pairPattern.FindAllString(printed, 5) {
-		code := pair[5:]
-		assert.NotContains(t, dump, code, "a code stored in plaintext")
+	for _, pair := range pairPattern.FindAllString(printed, -1) {
+		require.False(t, containsToken(dump, pair[5:]), "a code stored in plaintext")
+		require.False(t, containsToken(logs, pair[5:]), "a code logged")
 	}
+}
+
+// containsToken reports whether secret stands in text as a whole token, not
+// merely as six digits inside a longer number, timestamp or hex digest.
+func containsToken(text, secret string) bool {
+	return regexp.MustCompile(`(^|[^0-9A-Za-z])` + regexp.QuoteMeta(secret) + `($|[^0-9A-Za-z])`).MatchString(text)
 }
