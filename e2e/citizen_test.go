@@ -13,6 +13,7 @@ import (
 
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // Mette, from the demo register: address protection, so later letters go
@@ -193,7 +194,12 @@ func TestCitizenActivatesLogsOnAndGetsOneReplacementCard(t *testing.T) {
 		assertNoSecretsStored(t, app, p.text)
 		assertNoSecretsStored(t, app, replacement)
 		assert.NotContains(t, app.DumpDatabase(t), token, "session tokens are stored hashed")
+		assert.NotContains(t, app.DumpDatabase(t), newPassword, "the password is stored hashed")
 		assert.NotContains(t, app.LogText(), newPassword)
+		history := app.HistoryPlaintext(t, workflows.IssuanceWorkflowID(p.issuanceID))
+		require.Contains(t, history, p.issuanceID, "the decrypted history is readable")
+		assert.NotContains(t, history, newPassword, "the new password never reaches the workflow")
+		assert.NotContains(t, history, token, "nor does the session token")
 	})
 }
 
