@@ -28,10 +28,13 @@ func runMigrate(ctx context.Context) error {
 	return nil
 }
 
+// loadConfigForTools reads the configuration without requiring keys.
+func loadConfigForTools() (config.Config, error) { return config.FromEnv() }
+
 // migratedStore opens the configured database and brings its schema up to
 // date; the operator tools need no keys.
 func migratedStore(ctx context.Context) (*store.Store, error) {
-	cfg, err := config.FromEnv()
+	cfg, err := loadConfigForTools()
 	if err != nil {
 		return nil, err
 	}
