@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -138,6 +137,3 @@ func isTemporalUnavailable(err error) bool {
 	var deadline *serviceerror.DeadlineExceeded
 	return errors.As(err, &unavail) || errors.As(err, &deadline)
 }
-
-// logger for places without a server (tests, init).
-var _ = slog.Default
