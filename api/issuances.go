@@ -201,6 +201,12 @@ func (s *Server) listIssuances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := oneOf("status", c.QueryParam("status"), allStatuses); err != nil {
+		return err
+	}
+	if err := oneOf("path", c.QueryParam("path"), allPaths); err != nil {
+		return err
+	}
 	f := store.ListFilter{Scope: p.storeScope(), Status: c.QueryParam("status"), Path: c.QueryParam("path"),
 		Centre: c.QueryParam("centre"), Rep: c.QueryParam("representation"), BankID: c.QueryParam("bank"),
 		After: after, Limit: limit}
@@ -219,6 +225,27 @@ func (s *Server) listIssuances(c echo.Context) error {
 		out.NextCursor = encodeCursor(rows[len(rows)-1].ID)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+var (
+	allStatuses = []string{workflows.StatusReceived, workflows.StatusRejected, workflows.StatusLettersPosted,
+		workflows.StatusAwaitingHandover, workflows.StatusAwaitingPickup, workflows.StatusAwaitingActivation,
+		workflows.StatusActive, workflows.StatusExpired, workflows.StatusCancelled}
+	allPaths = []string{"counter", "bank", "abroad"}
+)
+
+// oneOf refuses a filter value that can never match, so a typo is a 400
+// rather than an empty list.
+func oneOf(name, value string, allowed []string) error {
+	if value == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if a == value {
+			return nil
+		}
+	}
+	return badRequest("%s must be one of %s", name, strings.Join(allowed, ", "))
 }
 
 // pageParams reads limit (default 50, at most 500) and the opaque cursor.

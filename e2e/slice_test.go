@@ -180,6 +180,9 @@ func TestBadInputGetsAClearError(t *testing.T) {
 			{"an unknown issuance", testenv.Request{Method: "GET", Path: "/v1/issuances/nope", Token: kbh}, 404, "not found"},
 			{"limit above 500", testenv.Request{Method: "GET", Path: "/v1/issuances?limit=501", Token: kbh}, 400, "limit"},
 			{"a forged cursor", testenv.Request{Method: "GET", Path: "/v1/issuances?cursor=abc", Token: kbh}, 400, "cursor"},
+			{"an unknown status filter", testenv.Request{Method: "GET", Path: "/v1/issuances?status=pending", Token: kbh}, 400, "awaiting_activation"},
+			{"an unknown path filter", testenv.Request{Method: "GET", Path: "/v1/issuances?path=pigeon", Token: kbh}, 400, "counter"},
+			{"a negative limit", testenv.Request{Method: "GET", Path: "/v1/issuances?limit=-1", Token: kbh}, 400, "limit"},
 			{"a cancel without a reason", testenv.Request{Method: "POST", Path: "/v1/issuances/x/cancel", Token: kbh, Body: map[string]string{}}, 422, "reason"},
 			{"an unknown route", testenv.Request{Method: "GET", Path: "/v1/nothing", Token: kbh}, 404, ""},
 		}
