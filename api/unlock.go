@@ -20,8 +20,9 @@ type unlockView struct {
 
 // unlock clears a credential's lock and failure count after a caseworker
 // (or admin) checked the person's ID, and records it on the issuance's
-// timeline as `unlocked`. Any centre's caseworker may: a locked-out person
-// goes to the nearest centre, not necessarily the issuing one.
+// timeline as `unlocked`. Like every staff action it stays within scope: a
+// caseworker unlocks credentials issued at their own centre, and another
+// centre's answers 404 without revealing that it exists.
 func (c *citizenAPI) unlock(ec echo.Context) error {
 	p, err := requireRole(ec, RoleCaseworker, RoleAdmin)
 	if err != nil {
@@ -33,6 +34,11 @@ func (c *citizenAPI) unlock(ec echo.Context) error {
 		return notFoundError("credential")
 	}
 	if err != nil {
+		return err
+	}
+	if _, err := c.store.GetIssuance(ctx, cred.IssuanceID, p.storeScope()); errors.Is(err, store.ErrNotFound) {
+		return notFoundError("credential")
+	} else if err != nil {
 		return err
 	}
 	now := c.now()
