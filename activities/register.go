@@ -27,7 +27,7 @@ func (a *Activities) CheckRegister(ctx context.Context, in workflows.RegisterChe
 		return workflows.RegisterFacts{Violations: []workflows.Reason{{Code: domain.CodeCPRUnknown,
 			Message: "the CPR number is no longer in the CPR register"}}}, nil
 	}
-	facts := workflows.RegisterFacts{Name: person.Name, AddressProtected: person.AddressProtected,
+	facts := workflows.RegisterFacts{Name: person.Name, AddressProtected: person.AddressProtected, LivesAbroad: person.LivesAbroad(),
 		Address: workflows.Recipient{Name: person.Name, Lines: person.AddressLines, Postcode: person.Postcode, City: person.City, Country: person.Country}}
 	if person.Deceased {
 		facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeDeceased, Message: "the register records the person as deceased"})

@@ -96,14 +96,11 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 	if iss.Centre != nil {
 		code = *iss.Centre
 	}
-	centre, ok := domain.LookupCentre(code)
-	if !ok {
+	if _, ok := domain.LookupCentre(code); !ok {
 		return workflows.Recipient{}, temporal.NewNonRetryableApplicationError(
 			"the person may not receive post at the registered address and the issuance has no issuing centre", workflows.ErrTypeInvalid, nil)
 	}
-	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
-	return workflows.Recipient{Name: person.Name, Lines: lines, Postcode: centre.Address.Postcode,
-		City: centre.Address.City, Country: centre.Address.Country}, nil
+	return workflows.CareOfCentre(person.Name, code), nil
 }
 
 // personByHash finds the register's record from the keyed CPR hash a

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
@@ -51,10 +52,26 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
 	runs["counter_letters_cancelled"] = id
 
+	// A third run with a short activation window reaches the reminder and
+	// the expiry, on an app of its own.
+	short := testenv.NewApp(t, testenv.SQLite(t), testenv.Options{Configure: func(c *config.Config) {
+		c.CodecKeys = workflows.ReplayTestCodecKey
+		c.ActivationWindow, c.ReminderBefore = 4*time.Second, 2*time.Second
+	}})
+	reminded := short.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: short.Tokens["caseworker:KBH"], Body: counterBody(soeren)})
+	require.Equal(t, http.StatusCreated, reminded.Status, string(reminded.Body))
+	id = reminded.JSON["id"].(string)
+	waitForStatus(t, short, id, "awaiting_handover")
+	require.Equal(t, http.StatusOK, short.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: short.Tokens["caseworker:KBH"]}).Status)
+	waitForStatus(t, short, id, "expired")
+	histories := map[string]*historypb.History{"counter_handover_reminder_expired": history(t, short, id)}
+
 	replayer, err := workflows.NewReplayer()
 	require.NoError(t, err)
 	for name, issuanceID := range runs {
-		hist := history(t, app, issuanceID)
+		histories[name] = history(t, app, issuanceID)
+	}
+	for name, hist := range histories {
 		require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist), "replay %s", name)
 		if os.Getenv("NEMID_RECORD_HISTORIES") == "1" {
 			raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)

@@ -131,7 +131,7 @@ func (w *counterIssuance) awaitActivation(ctx workflow.Context, facts RegisterFa
 	}
 	w.handedOver = w.handover != nil
 	activated := func() bool { return w.activation != nil || w.cancel != nil }
-	if err := remindBefore(ctx, deadline, w.in, reminderRecipient(facts, w.in.Centre), activated); err != nil {
+	if err := remindBefore(ctx, deadline, w.in, reminderRecipient(ctx, facts, w.in.Centre), activated); err != nil {
 		return "", err
 	}
 	ok, err := awaitUntil(ctx, deadline, activated)

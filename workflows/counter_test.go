@@ -277,12 +277,37 @@ func TestUpdateValidators(t *testing.T) {
 	}
 }
 
-func TestProtectedPeopleGetRemindersCareOfTheCentre(t *testing.T) {
-	facts := RegisterFacts{Name: "Mette", AddressProtected: true, Address: Recipient{Lines: []string{"Hemmelig Vej 3"}, Postcode: "8000", City: "Aarhus C", Country: "DK"}}
-	r := reminderRecipient(facts, "AAR")
-	require.Equal(t, "Mette", r.Name)
-	require.Contains(t, r.Lines[0], "c/o Borgerservice Aarhus")
-	require.NotContains(t, r.Lines, "Hemmelig Vej 3")
-	plain := reminderRecipient(RegisterFacts{Name: "Søren", Address: Recipient{Lines: []string{"Nørregade 1"}}}, "KBH")
-	require.Equal(t, []string{"Nørregade 1"}, plain.Lines)
+func TestRemindersGoCareOfTheCentreForProtectedAndAbroad(t *testing.T) {
+	registered := Recipient{Lines: []string{"Hemmelig Vej 3"}, Postcode: "8000", City: "Aarhus C", Country: "DK"}
+	cases := []struct {
+		name     string
+		facts    RegisterFacts
+		careOfAt bool
+	}{
+		{"an ordinary address", RegisterFacts{Name: "Søren", Address: registered}, false},
+		{"address protected", RegisterFacts{Name: "Mette", Address: registered, AddressProtected: true}, true},
+		{"living abroad", RegisterFacts{Name: "Jens", Address: Recipient{Lines: []string{"10 Downing St"}, Country: "GB"}, LivesAbroad: true}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env, f := newEnv(t)
+			f.facts = tc.facts
+			env.RegisterDelayedCallback(func() {
+				env.UpdateWorkflow(UpdateHandover, "h", (&updateResult{}).callbacks(), HandoverRequest{Actor: "caseworker:AAR"})
+			}, time.Hour)
+			in := input(env, "handover")
+			in.Centre = "AAR"
+			env.ExecuteWorkflow(CounterIssuance, in)
+			require.Equal(t, StatusExpired, result(t, env))
+			require.Len(t, f.reminders, 1)
+			r := f.reminders[0].Recipient
+			require.Equal(t, tc.facts.Name, r.Name)
+			if tc.careOfAt {
+				require.Equal(t, "c/o Borgerservice Aarhus", r.Lines[0])
+				require.NotContains(t, r.Lines, tc.facts.Address.Lines[0], "never the registered address")
+			} else {
+				require.Equal(t, registered.Lines, r.Lines)
+			}
+		})
+	}
 }

@@ -88,16 +88,30 @@ func remindBefore(ctx workflow.Context, deadline time.Time, in IssuanceInput, to
 	return nil
 }
 
-// reminderRecipient: later letters never go to a protected address; such
-// people collect them at the centre that issued.
-func reminderRecipient(facts RegisterFacts, centreCode string) Recipient {
-	if !facts.AddressProtected {
+// reminderRecipient: later letters never go to the registered address of a
+// person with address protection or living abroad; they collect them at the
+// centre that issued. Version 1 added "living abroad": workflows that started
+// before it keep the address they would have used.
+func reminderRecipient(ctx workflow.Context, facts RegisterFacts, centreCode string) Recipient {
+	careOfCentre := facts.AddressProtected
+	if workflow.GetVersion(ctx, changeAbroadRemindersCareOfCentre, workflow.DefaultVersion, 1) >= 1 {
+		careOfCentre = careOfCentre || facts.LivesAbroad
+	}
+	if !careOfCentre {
 		a := facts.Address
 		return Recipient{Name: facts.Name, Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: a.Country}
 	}
+	return CareOfCentre(facts.Name, centreCode)
+}
+
+// changeAbroadRemindersCareOfCentre names the GetVersion change above.
+const changeAbroadRemindersCareOfCentre = "reminder-abroad-care-of-centre"
+
+// CareOfCentre addresses a letter to a person care of the centre that issued.
+func CareOfCentre(name, centreCode string) Recipient {
 	centre, _ := domain.LookupCentre(centreCode)
 	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
-	return Recipient{Name: facts.Name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}
+	return Recipient{Name: name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}
 }
 
 // awaitUntil waits for cond or the durable deadline; true means cond held.

@@ -41,6 +41,7 @@ type RegisterFacts struct {
 	Name             string
 	Address          Recipient
 	AddressProtected bool
+	LivesAbroad      bool
 }
 
 // Reason is a broken rule, as on a rejected issuance.
