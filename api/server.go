@@ -75,6 +75,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/openapi.json", serveOpenAPI)
 
 	s.citizenRoutes(e)
+	s.consoleRoutes(e)
 
 	staff := e.Group("/v1", s.authenticate, s.idempotent)
 	staff.POST("/issuances", s.createIssuance)
