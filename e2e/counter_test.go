@@ -146,17 +146,25 @@ func assertNoSecretsStored(t *testing.T, app *testenv.App, printed string) {
 	t.Helper()
 	dump, logs := app.DumpDatabase(t), app.LogText()
 	if m := passwordPattern.FindStringSubmatch(printed); m != nil {
-		assert.False(t, containsToken(dump, m[1]), "temporary password stored in plaintext")
-		assert.False(t, containsToken(logs, m[1]), "temporary password logged")
+		assert.Empty(t, tokenContext(dump, m[1]), "temporary password stored in plaintext")
+		assert.Empty(t, tokenContext(logs, m[1]), "temporary password logged")
 	}
 	for _, pair := range pairPattern.FindAllString(printed, -1) {
-		require.False(t, containsToken(dump, pair[5:]), "a code stored in plaintext")
-		require.False(t, containsToken(logs, pair[5:]), "a code logged")
+		require.Empty(t, tokenContext(dump, pair[5:]), "a code stored in plaintext")
+		require.Empty(t, tokenContext(logs, pair[5:]), "a code logged")
 	}
 }
 
 // containsToken reports whether secret stands in text as a whole token, not
 // merely as six digits inside a longer number, timestamp or hex digest.
-func containsToken(text, secret string) bool {
-	return regexp.MustCompile(`(^|[^0-9A-Za-z])` + regexp.QuoteMeta(secret) + `($|[^0-9A-Za-z])`).MatchString(text)
+func containsToken(text, secret string) bool { return tokenContext(text, secret) != "" }
+
+// tokenContext is the text around the first place secret stands as a whole
+// token, or "" when it stands nowhere: a failure shows where it leaked.
+func tokenContext(text, secret string) string {
+	loc := regexp.MustCompile(`(^|[^0-9A-Za-z])` + regexp.QuoteMeta(secret) + `($|[^0-9A-Za-z])`).FindStringIndex(text)
+	if loc == nil {
+		return ""
+	}
+	return text[max(0, loc[0]-80):min(len(text), loc[1]+80)]
 }
