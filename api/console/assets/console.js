@@ -1,0 +1,586 @@
+// NemID issuance console. Plain DOM, no framework, no build step.
+//
+// Rules this file keeps:
+// - everything that comes from the API is written with textContent, never
+//   as markup, so a name or a detail can never become HTML;
+// - the token lives in sessionStorage only, and only once the API accepted
+//   it: it dies with the tab and is sent nowhere but in the Authorization
+//   header of same-origin calls;
+// - no inline handlers or styles, so the page works under a strict CSP.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'nemid.console.token';
+  const FINAL = ['rejected', 'active', 'expired', 'cancelled'];
+  const LETTER_KINDS = {
+    code_card: 'code card',
+    password: 'password',
+    replacement_card: 'replacement card',
+    reminder: 'reminder',
+  };
+  const SOON_MS = 2 * 24 * 60 * 60 * 1000; // a deadline this close is flagged
+
+  const state = {
+    token: '', role: '', scope: '',
+    status: '', cursor: '',  // issuances list: filter and next page
+    letterCursor: '',        // letters queue: next page
+    selected: null,          // the issuance shown in the detail panel
+    handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
+    epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
+    listSeq: 0,              // the newest list load; an older answer is dropped
+    detailSeq: 0,            // the newest detail load; likewise
+  };
+
+  // el finds the one element with a data-testid; the tests drive the same hooks.
+  const el = (id) => document.querySelector(`[data-testid="${id}"]`);
+  const show = (id, visible) => { el(id).hidden = !visible; };
+  const canCancel = () => state.role === 'caseworker' || state.role === 'admin';
+
+  // ---- API -----------------------------------------------------------------
+
+  class APIError extends Error {
+    constructor(status, body) {
+      const e = (body && body.error) || {};
+      super(e.message || (status ? `The server answered ${status}.` : 'The server could not be reached.'));
+      this.status = status;
+      this.code = e.code || '';
+      this.details = Array.isArray(e.details) ? e.details : [];
+    }
+  }
+
+  // newKey makes an Idempotency-Key. randomUUID needs a secure context;
+  // getRandomValues does not, so the console also works over plain http.
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // api calls the API with the bearer token. opts.body is sent as JSON;
+  // opts.blob answers a Blob (PDFs). Errors are the contract's JSON shape.
+  async function api(method, path, opts = {}) {
+    const headers = { Authorization: `Bearer ${state.token}`, Accept: opts.blob ? 'application/pdf' : 'application/json' };
+    const init = { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error' };
+    if (method === 'POST') headers['Idempotency-Key'] = newKey();
+    if (opts.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(opts.body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (_) {
+      throw new APIError(0, null);
+    }
+    if (!res.ok) {
+      let parsed = null;
+      try { parsed = await res.json(); } catch (_) { /* not JSON: keep the status */ }
+      throw new APIError(res.status, parsed);
+    }
+    return opts.blob ? res.blob() : res.json();
+  }
+
+  // ---- messages ------------------------------------------------------------
+
+  function say(text, kind, details) {
+    const box = el('message');
+    box.classList.toggle('message-error', kind === 'error');
+    box.classList.toggle('message-ok', kind !== 'error');
+    el('message-text').textContent = text;
+    el('message-details').replaceChildren(...(details || []).map((d) =>
+      node('li', d.code ? `${d.message || d.code} (${d.code})` : d.message)));
+    box.hidden = false;
+    // The box sits above the views; after an action further down, bring it up.
+    if (box.getBoundingClientRect().top < 0) box.scrollIntoView({ block: 'start' });
+  }
+
+  function clearMessage() { el('message').hidden = true; }
+
+  // fail shows an error, after what was being done ("Could not …"). A 401
+  // in the middle of a session means the token was revoked or expired:
+  // forget it and ask for another.
+  function fail(err, doing) {
+    const prefix = doing ? `${doing}: ` : '';
+    if (!(err instanceof APIError)) {
+      say(`${prefix}the console failed (${err && err.message ? err.message : err}).`, 'error');
+      return;
+    }
+    if (err.status === 401 && state.role) {
+      signOut();
+      say('Your token is no longer accepted. Sign in again with a valid token.', 'error');
+      return;
+    }
+    say(prefix + err.message, 'error', err.details);
+  }
+
+  // ---- small DOM helpers ---------------------------------------------------
+
+  function node(tag, text, className) {
+    const n = document.createElement(tag);
+    if (text !== undefined && text !== null) n.textContent = String(text);
+    if (className) n.className = className;
+    return n;
+  }
+
+  function button(label, testid, className, onClick) {
+    const b = node('button', label, `btn ${className || ''}`.trim());
+    b.type = 'button';
+    b.dataset.testid = testid;
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  // label copies each column's heading onto its cells (data-label), so that
+  // on a narrow screen a row can be shown as a stacked card.
+  function label(tr, bodyID) {
+    const heads = el(bodyID).closest('table').querySelectorAll('thead th');
+    Array.from(tr.children).forEach((td, i) => {
+      if (heads[i]) td.dataset.label = heads[i].textContent;
+    });
+  }
+
+  const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+  // time renders an instant for people, keeping the exact one in the tooltip.
+  function time(iso, className) {
+    if (!iso) return node('span', '—', `muted ${className || ''}`.trim());
+    const t = node('time', when.format(new Date(iso)), className);
+    t.dateTime = iso;
+    t.title = iso;
+    return t;
+  }
+
+  function setTime(target, iso) { target.replaceChildren(time(iso)); }
+
+  // badge colours the status; the class name is built only from [a-z_].
+  function setBadge(n, status) {
+    n.textContent = status || '';
+    n.className = 'badge';
+    if (/^[a-z_]+$/.test(status || '')) n.classList.add(`status-${status}`);
+  }
+
+  function office(iss) {
+    if (iss.centre) return `Centre ${iss.centre}`;
+    if (iss.representation) return `Representation ${iss.representation}`;
+    if (iss.bank) return `Bank ${iss.bank}`;
+    return '—';
+  }
+
+  // deadlineClass flags a pending issuance whose wait ends soon or has ended.
+  function deadlineClass(iss) {
+    if (!iss.deadline || FINAL.includes(iss.status)) return '';
+    const left = new Date(iss.deadline).getTime() - Date.now();
+    if (left < 0) return 'deadline-past';
+    return left < SOON_MS ? 'deadline-soon' : '';
+  }
+
+  // busy disables a control while its request is in flight, so a double
+  // click does not send an action twice, and shows any error after the
+  // words saying what failed.
+  async function busy(control, doing, work) {
+    if (control) control.disabled = true;
+    clearMessage();
+    try {
+      await work();
+    } catch (err) {
+      fail(err, doing);
+    } finally {
+      if (control) control.disabled = false;
+    }
+  }
+
+  // loading marks a region while it is being fetched (styled as dimmed).
+  async function loading(region, work) {
+    region.setAttribute('aria-busy', 'true');
+    try { return await work(); } finally { region.removeAttribute('aria-busy'); }
+  }
+
+  // ---- sign-in -------------------------------------------------------------
+
+  async function signIn(token) {
+    const epoch = ++state.epoch;
+    state.token = token;
+    let who;
+    try {
+      who = await api('GET', '/v1/whoami');
+    } catch (err) {
+      if (epoch !== state.epoch) return;
+      state.token = '';
+      sessionStorage.removeItem(TOKEN_KEY);
+      showSignIn();
+      if (err.status === 401) {
+        say('That token was not accepted: it is unknown, revoked or mistyped.', 'error');
+      } else {
+        say(`Could not sign in: ${err.message}`, 'error', err.details);
+      }
+      return;
+    }
+    if (epoch !== state.epoch) return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    state.role = who.role;
+    state.scope = who.scope;
+    el('whoami-role').textContent = `${who.role}:${who.scope}`;
+    el('token-input').value = '';
+    show('signin', false);
+    show('whoami', true);
+    if (who.role === 'post') {
+      show('letters-view', true);
+      await loadLetters(false).catch((err) => fail(err, 'Could not load the letters'));
+    } else {
+      show('issuances-view', true);
+      show('unlock-box', canCancel());
+      await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
+    }
+  }
+
+  function showSignIn() {
+    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box']) show(id, false);
+    show('signin', true);
+    el('token-input').focus();
+  }
+
+  // signOut forgets the token, every rendered row and every held PDF.
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.epoch++;
+    for (const url of state.handovers.values()) URL.revokeObjectURL(url);
+    state.handovers.clear();
+    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null });
+    el('status-filter').value = '';
+    el('issuances-body').replaceChildren();
+    el('letters-body').replaceChildren();
+    el('whoami-role').textContent = '';
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more']) show(id, false);
+    clearMessage();
+    showSignIn();
+  }
+
+  // ---- issuances -----------------------------------------------------------
+
+  async function loadIssuances(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: '50' });
+    if (state.status) q.set('status', state.status);
+    if (more && state.cursor) q.set('cursor', state.cursor);
+    const page = await loading(el('issuances-body'), () => api('GET', `/v1/issuances?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return; // a newer load or a sign-out won
+    const body = el('issuances-body');
+    if (!more) body.replaceChildren();
+    for (const iss of page.items || []) body.append(issuanceRow(iss));
+    state.cursor = page.next_cursor || '';
+    show('load-more', Boolean(state.cursor));
+    el('issuances-empty').textContent = state.status
+      ? `No issuances with status ${state.status}.` : 'No issuances yet.';
+    show('issuances-empty', body.children.length === 0);
+  }
+
+  function issuanceRow(iss) {
+    const tr = node('tr', undefined, 'clickable');
+    tr.dataset.testid = 'issuance-row';
+    tr.dataset.id = iss.id;
+    tr.tabIndex = 0;
+    if (state.selected && state.selected.id === iss.id) {
+      tr.classList.add('selected');
+      tr.setAttribute('aria-selected', 'true');
+    }
+    const badge = node('span');
+    setBadge(badge, iss.status);
+    const cells = [
+      [time(iss.created_at), 'nowrap'],
+      [node('span', iss.cpr_masked), 'mono nowrap'],
+      [node('span', iss.path), ''],
+      [badge, ''],
+      [node('span', office(iss)), ''],
+      [time(iss.deadline), `nowrap ${deadlineClass(iss)}`.trim()],
+    ];
+    for (const [content, className] of cells) {
+      const td = node('td', undefined, className);
+      td.append(content);
+      tr.append(td);
+    }
+    label(tr, 'issuances-body');
+    const open = () => busy(null, 'Could not open the issuance', () => openIssuance(iss.id));
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        open();
+      }
+    });
+    return tr;
+  }
+
+  async function openIssuance(id) {
+    const seq = ++state.detailSeq;
+    const epoch = state.epoch;
+    const iss = await loading(el('detail'), () => api('GET', `/v1/issuances/${encodeURIComponent(id)}`));
+    if (seq !== state.detailSeq || epoch !== state.epoch) return; // another row was opened meanwhile
+    const opened = !state.selected || state.selected.id !== id;
+    if (opened) el('cancel-reason').value = '';
+    renderDetail(iss);
+    // In the one-column layout the panel is under the list: bring it up.
+    if (opened && window.matchMedia('(max-width: 1000px)').matches) {
+      el('detail').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }
+  }
+
+  function renderDetail(iss) {
+    state.selected = iss;
+    el('detail-id').textContent = iss.id;
+    setBadge(el('detail-status'), iss.status);
+    el('detail-cpr').textContent = iss.cpr_masked;
+    el('detail-path').textContent = iss.path;
+    el('detail-office').textContent = office(iss);
+    el('detail-signature').textContent = iss.public_signature === null || iss.public_signature === undefined
+      ? '—' : (iss.public_signature ? 'yes' : 'no');
+    setTime(el('detail-created'), iss.created_at);
+    setTime(el('detail-updated'), iss.updated_at);
+    setTime(el('detail-deadline'), iss.deadline);
+    el('detail-deadline').className = deadlineClass(iss);
+
+    const reasons = el('detail-reasons');
+    reasons.replaceChildren(...(iss.reasons || []).map((r) => node('li', `${r.message} (${r.code})`)));
+    show('detail-reasons-box', reasons.children.length > 0);
+
+    el('timeline').replaceChildren(...(iss.timeline || []).map((ev) => {
+      const li = node('li');
+      li.dataset.testid = 'timeline-entry';
+      const head = node('div', undefined, 'timeline-head');
+      head.append(node('span', ev.type, 'timeline-type'), time(ev.at, 'timeline-at'));
+      li.append(head);
+      if (ev.detail) li.append(node('div', ev.detail, 'timeline-detail'));
+      li.append(node('div', ev.actor, 'timeline-actor'));
+      return li;
+    }));
+
+    // Handover: printed once; the PDF stays openable from memory until sign-out.
+    const printed = state.handovers.get(iss.id);
+    const link = el('handover-link');
+    if (printed) {
+      link.href = printed;
+      link.download = `handover-${iss.id}.pdf`;
+    } else {
+      link.removeAttribute('href');
+      link.removeAttribute('download');
+    }
+    link.hidden = !printed;
+    show('handover', iss.status === 'awaiting_handover' && !printed);
+    show('handover-box', state.role === 'caseworker' && (iss.status === 'awaiting_handover' || Boolean(printed)));
+
+    show('cancel-form', canCancel() && !FINAL.includes(iss.status));
+    show('detail', true);
+
+    // Keep the list in step with the panel without reloading every page.
+    for (const tr of Array.from(el('issuances-body').children)) {
+      if (tr.dataset.id === iss.id) {
+        tr.replaceWith(issuanceRow(iss));
+      } else {
+        tr.classList.remove('selected');
+        tr.removeAttribute('aria-selected');
+      }
+    }
+  }
+
+  function closeDetail() {
+    state.selected = null;
+    state.detailSeq++;
+    show('detail', false);
+    for (const tr of el('issuances-body').children) {
+      tr.classList.remove('selected');
+      tr.removeAttribute('aria-selected');
+    }
+  }
+
+  async function cancelSelected() {
+    const input = el('cancel-reason');
+    const reason = input.value.trim();
+    if (!reason) {
+      say('Give a reason for the cancellation.', 'error');
+      input.focus();
+      return;
+    }
+    const id = state.selected.id;
+    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/cancel`, { body: { reason } });
+    input.value = '';
+    if (state.selected && state.selected.id === id) renderDetail(iss);
+    say(`The issuance for ${iss.cpr_masked} is cancelled; its credentials are revoked.`, 'ok');
+  }
+
+  // The handover PDF is served exactly once (a second request is 410), so
+  // the blob is kept as an object URL behind the link until sign-out.
+  async function printHandover() {
+    const id = state.selected.id;
+    const pdf = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/handover`, { blob: true });
+    state.handovers.set(id, URL.createObjectURL(pdf));
+    say('The handover document is ready: save and print it now, and seal the code card and the password separately. It cannot be fetched again.', 'ok');
+    await openIssuance(id);
+  }
+
+  async function unlock() {
+    const input = el('unlock-user-id');
+    const userID = input.value.replace(/\s+/g, '');
+    if (!/^\d{9}$/.test(userID)) {
+      say('A NemID number has 9 digits.', 'error');
+      input.focus();
+      return;
+    }
+    const res = await api('POST', `/v1/credentials/${encodeURIComponent(userID)}/unlock`);
+    input.value = '';
+    say(res.was_locked
+      ? `NemID ${res.user_id} is unlocked; the person can log on again.`
+      : `NemID ${res.user_id} was not locked; its count of failed attempts is reset.`, 'ok');
+    if (state.selected) await openIssuance(state.selected.id); // the timeline records the unlock
+  }
+
+  // ---- letters (post) ------------------------------------------------------
+
+  async function loadLetters(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ status: 'queued', limit: '50' });
+    if (more && state.letterCursor) q.set('cursor', state.letterCursor);
+    const page = await loading(el('letters-body'), () => api('GET', `/v1/letters?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return;
+    const body = el('letters-body');
+    if (!more) body.replaceChildren();
+    for (const l of page.items || []) body.append(letterRow(l));
+    state.letterCursor = page.next_cursor || '';
+    lettersShown();
+  }
+
+  function lettersShown() {
+    show('letters-more', Boolean(state.letterCursor));
+    show('letters-empty', el('letters-body').children.length === 0);
+  }
+
+  const kindLabel = (kind) => LETTER_KINDS[kind] || String(kind || '').replace(/_/g, ' ');
+
+  function letterRow(l) {
+    const tr = node('tr');
+    tr.dataset.testid = 'letter-row';
+    tr.dataset.id = l.id;
+    tr.dataset.issuance = l.issuance_id;
+    const r = l.recipient || {};
+
+    const idCell = node('td', l.id, 'mono small');
+    idCell.title = `Letter ${l.id} of issuance ${l.issuance_id}`;
+
+    const kindCell = node('td');
+    const kind = node('span', kindLabel(l.kind), 'kind');
+    if (/^[a-z_]+$/.test(l.kind || '')) kind.classList.add(`kind-${l.kind}`);
+    kindCell.append(kind);
+
+    const recipient = node('td');
+    recipient.append(node('div', r.name, 'strong'));
+    for (const line of r.lines || []) recipient.append(node('div', line, 'muted small'));
+
+    const city = node('td');
+    city.append(node('span', [r.postcode, r.city].filter(Boolean).join(' ')));
+    if (r.country && r.country !== 'DK') city.append(node('div', r.country, 'muted small'));
+
+    const created = node('td', undefined, 'nowrap');
+    created.append(time(l.created_at));
+
+    const actions = node('td', undefined, 'right nowrap');
+    const pdf = button('Download PDF', 'letter-pdf', '', () => busy(pdf, 'Could not fetch the letter', () => openLetter(l)));
+    pdf.title = `Download the ${kindLabel(l.kind)} letter to print`;
+    const sent = button('Mark dispatched', 'letter-dispatch', 'btn-primary', () => busy(sent, 'Could not mark the letter dispatched', () => dispatched(l, tr)));
+    actions.append(pdf, sent);
+
+    tr.append(idCell, kindCell, recipient, city, created, actions);
+    label(tr, 'letters-body');
+    return tr;
+  }
+
+  // openLetter fetches the PDF with the bearer header (a plain link could
+  // not send it) and hands it to the browser as a download.
+  async function openLetter(l) {
+    const pdf = await api('GET', `/v1/letters/${encodeURIComponent(l.id)}/pdf`, { blob: true });
+    const url = URL.createObjectURL(pdf);
+    const a = node('a');
+    a.href = url;
+    a.download = `${l.kind}-${l.id}.pdf`;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000); // time enough for the download to start
+  }
+
+  async function dispatched(l, tr) {
+    await api('POST', `/v1/letters/${encodeURIComponent(l.id)}/dispatched`);
+    tr.remove();
+    lettersShown();
+    const who = (l.recipient && l.recipient.name) ? ` to ${l.recipient.name}` : '';
+    say(`The ${kindLabel(l.kind)} letter${who} is marked dispatched; its PDF is purged.`, 'ok');
+  }
+
+  // ---- wiring --------------------------------------------------------------
+
+  function onSubmit(id, doing, handler) {
+    el(id).addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(ev.currentTarget.querySelector('button[type="submit"]'), doing, handler);
+    });
+  }
+
+  function onClick(id, doing, handler) {
+    el(id).addEventListener('click', (ev) => busy(ev.currentTarget, doing, handler));
+  }
+
+  // The message box gets a dismiss button; it is built here, like every
+  // other element the script adds.
+  function addDismiss() {
+    const x = node('button', '\u00d7', 'message-dismiss');
+    x.type = 'button';
+    x.title = 'Dismiss';
+    x.setAttribute('aria-label', 'Dismiss message');
+    x.addEventListener('click', clearMessage);
+    el('message').append(x);
+  }
+
+  function start() {
+    addDismiss();
+    onSubmit('signin-form', 'Could not sign in', () => {
+      const token = el('token-input').value.trim();
+      if (!token) {
+        say('Enter your API token.', 'error');
+        return undefined;
+      }
+      return signIn(token);
+    });
+    onSubmit('cancel-form', 'Could not cancel the issuance', cancelSelected);
+    onSubmit('unlock-form', 'Could not unlock', unlock);
+    el('signout').addEventListener('click', signOut);
+    el('status-filter').addEventListener('change', (ev) => {
+      state.status = ev.target.value;
+      busy(null, 'Could not load the issuances', () => loadIssuances(false));
+    });
+    onClick('refresh', 'Could not refresh', async () => {
+      await loadIssuances(false);
+      if (state.selected) await openIssuance(state.selected.id);
+    });
+    onClick('load-more', 'Could not load more issuances', () => loadIssuances(true));
+    onClick('handover', 'Could not print the handover document', printHandover);
+    el('detail-close').addEventListener('click', closeDetail);
+    onClick('letters-refresh', 'Could not load the letters', () => loadLetters(false));
+    onClick('letters-more', 'Could not load more letters', () => loadLetters(true));
+
+    const saved = sessionStorage.getItem(TOKEN_KEY);
+    if (saved) {
+      busy(null, 'Could not sign in', () => signIn(saved)); // a reload keeps the tab signed in
+    } else {
+      showSignIn();
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
