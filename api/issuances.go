@@ -21,9 +21,9 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// Paths accepted by POST /v1/issuances. Bank and abroad are refused until
-// their workflows exist, rather than accepted by a stub.
-var acceptedPaths = []string{"counter"}
+// Paths accepted by POST /v1/issuances. Abroad is refused until its
+// workflow exists, rather than accepted by a stub.
+var acceptedPaths = []string{"counter", "bank"}
 
 // issuanceRequest is the union of the three paths' bodies (DESIGN.md §4);
 // documents, witness and address decode straight into the domain's types.
@@ -50,6 +50,8 @@ func (s *Server) createIssuance(c echo.Context) error {
 	switch req.Path {
 	case "counter":
 		return s.createCounterIssuance(c, req)
+	case "bank":
+		return s.createBankIssuance(c, req)
 	case "":
 		return badRequest("path is required; accepted: %s", strings.Join(acceptedPaths, ", "))
 	}
@@ -104,6 +106,57 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
 		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
 	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, viewIssuance(iss))
+}
+
+const maxAgreementIDLen = 100
+
+// createBankIssuance accepts a bank's application for a customer with an
+// online banking agreement: always two letters to the registered address,
+// with public digital signature only when the bank saw photo ID.
+func (s *Server) createBankIssuance(c echo.Context, req issuanceRequest) error {
+	p, err := requireRole(c, RoleBank)
+	if err != nil {
+		return err
+	}
+	if req.Bank == "" {
+		req.Bank = p.Scope
+	}
+	if req.Bank != p.Scope {
+		return newError(http.StatusForbidden, "forbidden", "your token is for bank %s, not %s", p.Scope, req.Bank)
+	}
+	if strings.TrimSpace(req.AgreementID) == "" || len(req.AgreementID) > maxAgreementIDLen {
+		return badRequest("agreement_id is required, at most %d characters: the customer's online banking agreement", maxAgreementIDLen)
+	}
+	if req.PhotoIDShown == nil {
+		return badRequest("photo_id_shown is required: true when the bank checked the customer's photo ID")
+	}
+	ctx := c.Request().Context()
+	now := s.now()
+	facts := domain.BankFacts{Today: now}
+	cpr, cprErr := domain.ParseCPR(req.CPR, now)
+	if cprErr == nil {
+		if facts.Person, err = s.register.Lookup(ctx, cpr); err != nil {
+			return err
+		}
+	}
+	outcome, violations := domain.EvaluateBank(domain.BankApplication{CPR: req.CPR, PhotoIDShown: *req.PhotoIDShown}, facts)
+	if len(violations) > 0 {
+		return ruleViolations(details(violations))
+	}
+	iss := s.newIssuance(p, "bank", cpr, now)
+	iss.Bank = &req.Bank
+	iss.PublicSignature = &outcome.PublicSignature
+	iss.Events[0].Detail = fmt.Sprintf("application from bank %s under agreement %s: %s", req.Bank, req.AgreementID, outcome.Reason)
+	if err := s.accept(ctx, &iss, nil); err != nil {
+		return err
+	}
+	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(),
+		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
+		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
+	if err := s.startWorkflow(c, workflows.BankIssuanceWorkflow, in); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, viewIssuance(iss))

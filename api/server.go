@@ -84,6 +84,7 @@ func New(d Deps) *echo.Echo {
 	staff.GET("/issuances/:id/live", s.liveState)
 	staff.POST("/issuances/:id/cancel", s.cancelIssuance)
 	staff.POST("/issuances/:id/handover", s.handover)
+	staff.POST("/issuances/:id/public-signature", s.upgradePublicSignature)
 	staff.GET("/letters", s.listLetters)
 	staff.GET("/letters/:id/pdf", s.letterPDF)
 	staff.POST("/letters/:id/dispatched", s.letterDispatched)

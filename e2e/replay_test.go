@@ -17,7 +17,7 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// TestRecordAndReplayCounterHistories runs counter issuances on the real
+// TestRecordAndReplayCounterHistories runs counter and bank issuances on the real
 // server and replays their histories with the current code. With
 // NEMID_RECORD_HISTORIES=1 it also saves them to workflows/testdata, where
 // workflows' replay test keeps checking that later changes stay compatible.
@@ -51,6 +51,16 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: kbh,
 		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
 	runs["counter_letters_cancelled"] = id
+
+	bank := createAtBank(t, app, bankBody("1210701234", false))
+	require.Equal(t, http.StatusCreated, bank.Status, string(bank.Body))
+	id = bank.JSON["id"].(string)
+	waitForStatus(t, app, id, "letters_posted")
+	postedLetters(t, app, id)
+	waitForStatus(t, app, id, "awaiting_activation")
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: app.Tokens["admin:all"],
+		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	runs["bank_letters_cancelled"] = id
 
 	// A third run with a short activation window reaches the reminder and
 	// the expiry, on an app of its own.

@@ -216,3 +216,32 @@ func (s *Store) LoadEvents(ctx context.Context, rows []Issuance) error {
 	}
 	return nil
 }
+
+// ErrNotUpgradable: the issuance is not a bank-issued NemID without public
+// digital signature that may still be used (it was upgraded meanwhile, or
+// ended rejected, expired or cancelled).
+var ErrNotUpgradable = errors.New("the issuance cannot be upgraded to public digital signature")
+
+// UpgradePublicSignature marks a bank-issued NemID usable as a public
+// digital signature and records ev on its timeline, in one transaction. The
+// conditional update decides races: of two concurrent upgrades one wins and
+// the other gets ErrNotUpgradable.
+func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, ev Event) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Issuance{}).
+			Where("id = ? AND path = ? AND public_signature = ? AND status NOT IN ?",
+				issuanceID, "bank", false, []string{"rejected", "expired", "cancelled"}).
+			Updates(map[string]any{"public_signature": true, "updated_at": ev.At})
+		if res.Error != nil {
+			return fmt.Errorf("upgrade public signature: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotUpgradable
+		}
+		ev.IssuanceID = issuanceID
+		if err := tx.Create(&ev).Error; err != nil {
+			return fmt.Errorf("record public signature upgrade: %w", err)
+		}
+		return nil
+	})
+}

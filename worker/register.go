@@ -14,6 +14,7 @@ import (
 // Register puts every workflow and activity on w under its contract name.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.CounterIssuance, workflow.RegisterOptions{Name: workflows.CounterIssuanceWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.BankIssuance, workflow.RegisterOptions{Name: workflows.BankIssuanceWorkflow})
 	w.RegisterActivityWithOptions(acts.RecordTransition, activity.RegisterOptions{Name: workflows.ActivityRecordTransition})
 	w.RegisterActivityWithOptions(acts.MintCredentials, activity.RegisterOptions{Name: workflows.ActivityMintCredentials})
 	w.RegisterActivityWithOptions(acts.CheckRegister, activity.RegisterOptions{Name: workflows.ActivityCheckRegister})

@@ -10,6 +10,7 @@ const (
 	TaskQueue = "nemid-issuance"
 
 	CounterIssuanceWorkflow = "CounterIssuance"
+	BankIssuanceWorkflow    = "BankIssuance"
 	ReplacementCardWorkflow = "ReplacementCard"
 
 	UpdateCancel           = "cancel"

@@ -23,6 +23,7 @@ func NewReplayer() (worker.WorkflowReplayer, error) {
 		return nil, err
 	}
 	r.RegisterWorkflowWithOptions(CounterIssuance, workflow.RegisterOptions{Name: CounterIssuanceWorkflow})
+	r.RegisterWorkflowWithOptions(BankIssuance, workflow.RegisterOptions{Name: BankIssuanceWorkflow})
 	r.RegisterWorkflowWithOptions(ReplacementCard, workflow.RegisterOptions{Name: ReplacementCardWorkflow})
 	return r, nil
 }

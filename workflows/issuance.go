@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -9,9 +11,9 @@ import (
 	"github.com/opennemid/nemid/domain"
 )
 
-// counterIssuance is one run of the counter path: setup registers the
-// handlers, run performs the steps top-down.
-type counterIssuance struct {
+// issuanceRun is one run of an issuance that delivers in Denmark (counter
+// or bank): setup registers the handlers, run performs the steps top-down.
+type issuanceRun struct {
 	in         IssuanceInput
 	state      State
 	cancel     *CancelRequest
@@ -28,8 +30,23 @@ type counterIssuance struct {
 // for both letters to be dispatched, and finally for the activation, each
 // wait bounded by a durable deadline.
 func CounterIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, error) {
-	w := &counterIssuance{in: in, state: State{Status: StatusReceived, Deadline: &in.DeliveryDeadline}, dispatched: map[string]bool{}}
-	if err := w.setup(ctx); err != nil {
+	return runIssuance(ctx, in, domain.DeliveryHandover, domain.DeliveryLetters)
+}
+
+// BankIssuance runs an issuance a bank started for a customer with an
+// online banking agreement. It takes the counter's letters branch: register
+// re-check, mint and print, two letters to the registered address, then the
+// activation wait. A bank never hands anything over, so there is no handover
+// Update to call.
+func BankIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, error) {
+	return runIssuance(ctx, in, domain.DeliveryLetters)
+}
+
+// runIssuance runs the steps for an input whose delivery is one of those the
+// path allows.
+func runIssuance(ctx workflow.Context, in IssuanceInput, deliveries ...domain.Delivery) (IssuanceResult, error) {
+	w := &issuanceRun{in: in, state: State{Status: StatusReceived, Deadline: &in.DeliveryDeadline}, dispatched: map[string]bool{}}
+	if err := w.setup(ctx, deliveries); err != nil {
 		return IssuanceResult{}, err
 	}
 	status, err := w.run(ctx)
@@ -42,12 +59,13 @@ func CounterIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, er
 	return IssuanceResult{Status: status}, nil
 }
 
-func (w *counterIssuance) setup(ctx workflow.Context) error {
+func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) error {
 	if w.in.IssuanceID == "" || w.in.CPR == "" {
 		return temporal.NewNonRetryableApplicationError("issuance id and CPR are required", ErrTypeInvalid, nil)
 	}
-	if w.in.Delivery != string(domain.DeliveryHandover) && w.in.Delivery != string(domain.DeliveryLetters) {
-		return temporal.NewNonRetryableApplicationError("counter delivery must be handover or letters", ErrTypeInvalid, nil)
+	if !slices.Contains(deliveries, domain.Delivery(w.in.Delivery)) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the %s path cannot deliver by %q (only %v)",
+			w.in.Path, w.in.Delivery, deliveries), ErrTypeInvalid, nil)
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
 		return err
@@ -55,9 +73,12 @@ func (w *counterIssuance) setup(ctx workflow.Context) error {
 	if err := setCancelHandler(ctx, &w.state, &w.ending, &w.cancel); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHandover, w.handleHandover,
-		workflow.UpdateHandlerOptions{Validator: w.validateHandover}); err != nil {
-		return err
+	if slices.Contains(deliveries, domain.DeliveryHandover) {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHandover, w.handleHandover,
+			workflow.UpdateHandlerOptions{Validator: w.validateHandover})
+		if err != nil {
+			return err
+		}
 	}
 	if err := setActivateHandler(ctx, &w.state, &w.ending, &w.activation); err != nil {
 		return err
@@ -66,7 +87,7 @@ func (w *counterIssuance) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *counterIssuance) run(ctx workflow.Context) (string, error) {
+func (w *issuanceRun) run(ctx workflow.Context) (string, error) {
 	facts, err := checkRegister(ctx, w.in)
 	if err != nil {
 		return "", err
@@ -91,7 +112,7 @@ func (w *counterIssuance) run(ctx workflow.Context) (string, error) {
 
 // deliver waits for the handover or for every letter to be dispatched. It
 // reports false when the issuance ended meanwhile (cancelled or expired).
-func (w *counterIssuance) deliver(ctx workflow.Context) (bool, error) {
+func (w *issuanceRun) deliver(ctx workflow.Context) (bool, error) {
 	waiting, arrived := StatusLettersPosted, func() bool { return allDispatched(w.letters, w.dispatched) }
 	if w.in.Delivery == string(domain.DeliveryHandover) {
 		waiting, arrived = StatusAwaitingHandover, func() bool { return w.handover != nil }
@@ -119,7 +140,7 @@ func (w *counterIssuance) deliver(ctx workflow.Context) (bool, error) {
 
 // awaitActivation opens the activation window, sends the reminder ahead of
 // its end, and ends the issuance active, expired or cancelled.
-func (w *counterIssuance) awaitActivation(ctx workflow.Context, facts RegisterFacts) (string, error) {
+func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts) (string, error) {
 	deadline := workflow.Now(ctx).Add(w.in.ActivationWindow)
 	t := w.move(StatusAwaitingActivation, &deadline, "", "", "")
 	if w.handover != nil {
@@ -146,13 +167,13 @@ func (w *counterIssuance) awaitActivation(ctx workflow.Context, facts RegisterFa
 	return w.end(ctx, StatusActive, "activated", "citizen", "activated with challenge "+w.activation.ActivationID, nil)
 }
 
-func (w *counterIssuance) mintInput(facts RegisterFacts) MintInput {
+func (w *issuanceRun) mintInput(facts RegisterFacts) MintInput {
 	to := Recipient{Name: facts.Name, Lines: facts.Address.Lines, Postcode: facts.Address.Postcode,
 		City: facts.Address.City, Country: facts.Address.Country}
 	return MintInput{IssuanceID: w.in.IssuanceID, Delivery: w.in.Delivery, CardRecipient: to, PasswordRecipient: to}
 }
 
-func (w *counterIssuance) validateHandover(ctx workflow.Context, req HandoverRequest) error {
+func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest) error {
 	if w.ending || w.handover != nil || w.state.Status != StatusAwaitingHandover {
 		return temporal.NewApplicationError("the issuance is "+w.state.Status+", not awaiting a handover", ErrTypeConflict)
 	}
@@ -161,7 +182,7 @@ func (w *counterIssuance) validateHandover(ctx workflow.Context, req HandoverReq
 
 // handleHandover answers once the move to awaiting_activation is recorded,
 // so the caller prints only what the workflow has accepted.
-func (w *counterIssuance) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
+func (w *issuanceRun) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
 	w.handover = &req
 	if err := workflow.Await(ctx, func() bool { return w.handedOver || isFinal(w.state.Status) }); err != nil {
 		return State{}, err
@@ -172,26 +193,26 @@ func (w *counterIssuance) handleHandover(ctx workflow.Context, req HandoverReque
 	return w.state, nil
 }
 
-func (w *counterIssuance) move(status string, deadline *time.Time, eventType, actor, detail string) TransitionInput {
+func (w *issuanceRun) move(status string, deadline *time.Time, eventType, actor, detail string) TransitionInput {
 	return TransitionInput{IssuanceID: w.in.IssuanceID, Status: status, Deadline: deadline,
 		EventKey: eventType, EventType: eventType, Actor: actor, Detail: detail}
 }
 
-func (w *counterIssuance) setState(status string, deadline *time.Time) {
+func (w *issuanceRun) setState(status string, deadline *time.Time) {
 	w.state = State{Status: status, Deadline: deadline}
 }
 
-func (w *counterIssuance) endCancelled(ctx workflow.Context) (string, error) {
+func (w *issuanceRun) endCancelled(ctx workflow.Context) (string, error) {
 	return w.end(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason, nil)
 }
 
-func (w *counterIssuance) endExpired(ctx workflow.Context, why string) (string, error) {
+func (w *issuanceRun) endExpired(ctx workflow.Context, why string) (string, error) {
 	return w.end(ctx, StatusExpired, "expired", "system", why, nil)
 }
 
 // end records a final status; credentials of an issuance that did not end
 // active are revoked first, so they can never be used.
-func (w *counterIssuance) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
+func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
 	w.ending = true
 	if status != StatusActive {
 		if err := revoke(ctx, w.in.IssuanceID); err != nil {

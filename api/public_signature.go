@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/store"
+)
+
+type publicSignatureRequest struct {
+	Document *domain.Document `json:"document"`
+}
+
+// upgradePublicSignature: a NemID a bank issued without seeing photo ID
+// cannot sign as a public digital signature until the person shows photo ID
+// at a Citizen Service centre — any centre, so a caseworker reaches every
+// bank-issued NemID here, while other centres' counter issuances stay 404.
+// Only the check's outcome and the document's type are recorded, never its
+// number.
+func (s *Server) upgradePublicSignature(c echo.Context) error {
+	p, err := requireRole(c, RoleCaseworker)
+	if err != nil {
+		return err
+	}
+	var req publicSignatureRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	if req.Document == nil {
+		return badRequest("document is required: the photo ID the person shows")
+	}
+	ctx := c.Request().Context()
+	iss, err := s.store.GetIssuance(ctx, c.Param("id"), store.Scope{})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && iss.Path != "bank" && !sameCentre(iss, p.Scope)) {
+		return notFoundError("issuance")
+	}
+	if err != nil {
+		return err
+	}
+	if err := upgradable(iss); err != nil {
+		return err
+	}
+	now := s.now()
+	if vs := domain.PhotoIDViolations(*req.Document, now); len(vs) > 0 {
+		return ruleViolations(details(vs))
+	}
+	ev := store.Event{DedupeKey: "public_signature_upgraded", At: now, Type: "public_signature_upgraded", Actor: p.Actor(),
+		Detail: "photo ID (" + string(req.Document.Type) + ") checked at centre " + p.Scope + ": usable as a public digital signature"}
+	if err := s.store.UpgradePublicSignature(ctx, iss.ID, ev); errors.Is(err, store.ErrNotUpgradable) {
+		return newError(http.StatusConflict, "conflict", "the issuance changed meanwhile and can no longer be upgraded")
+	} else if err != nil {
+		return err
+	}
+	upgraded, err := s.store.GetIssuance(ctx, iss.ID, store.Scope{})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewIssuance(upgraded))
+}
+
+func sameCentre(iss store.Issuance, centre string) bool {
+	return iss.Centre != nil && *iss.Centre == centre
+}
+
+// upgradable says why an issuance cannot gain public digital signature:
+// only a bank-issued NemID without it, still pending or active, can.
+func upgradable(iss store.Issuance) error {
+	switch {
+	case iss.Path != "bank":
+		return newError(http.StatusConflict, "conflict", "only a NemID issued by a bank is upgraded; this one was issued on the %s path", iss.Path)
+	case iss.PublicSignature != nil && *iss.PublicSignature:
+		return newError(http.StatusConflict, "conflict", "this NemID is already usable as a public digital signature")
+	case iss.Status == "rejected" || iss.Status == "expired" || iss.Status == "cancelled":
+		return newError(http.StatusConflict, "conflict", "the issuance is %s", iss.Status)
+	}
+	return nil
+}
