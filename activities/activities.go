@@ -36,6 +36,10 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 	if in.Reasons != nil {
 		t.Reasons = in.Reasons
 	}
+	if in.Fee != nil {
+		t.Fee = &store.Fee{Representation: in.Fee.Representation, AmountDKK: in.Fee.AmountDKK, Receipt: in.Fee.Receipt,
+			Actor: in.Actor, PaidAt: in.At.UTC()}
+	}
 	if err := a.Store.ApplyTransition(ctx, t); err != nil {
 		return fmt.Errorf("record %s %s for issuance %s: %w", in.Status, in.EventType, in.IssuanceID, err)
 	}

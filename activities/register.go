@@ -32,6 +32,10 @@ func (a *Activities) CheckRegister(ctx context.Context, in workflows.RegisterChe
 	if person.Deceased {
 		facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeDeceased, Message: "the register records the person as deceased"})
 	}
+	if in.Delivery == string(domain.DeliveryRepresentation) && !person.LivesAbroad() {
+		facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeNotAbroad,
+			Message: "the person has moved to Denmark per the register, so NemID is no longer ordered from abroad"})
+	}
 	if in.Delivery == string(domain.DeliveryLetters) {
 		if person.AddressProtected {
 			facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeAddressProtected,

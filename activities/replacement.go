@@ -79,14 +79,18 @@ func (a *Activities) newReplacement(cred store.Credential, issuanceID string, se
 	}, nil
 }
 
-// replacementRecipient: the registered address, except for people who may
-// not receive post there (address protection, or living abroad after a
-// counter issuance): they collect the card at the centre that issued, as
-// the reminder does (workflows.reminderRecipient).
+// replacementRecipient: an abroad order's address for abroad-path people;
+// otherwise the registered address, except for people who may not receive
+// post there (address protection, or living abroad after a counter
+// issuance): they collect the card at the centre that issued, as the
+// reminder does (workflows.reminderRecipient).
 func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuance, now time.Time) (workflows.Recipient, error) {
 	person, err := a.personByHash(ctx, iss.CPRHash, now)
 	if err != nil {
 		return workflows.Recipient{}, err
+	}
+	if iss.Path == "abroad" {
+		return a.orderAddress(ctx, iss.ID, person.Name)
 	}
 	if !person.AddressProtected && !person.LivesAbroad() {
 		addr := person.RegisteredAddress()
@@ -101,6 +105,23 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 			"the person may not receive post at the registered address and the issuance has no issuing centre", workflows.ErrTypeInvalid, nil)
 	}
 	return workflows.CareOfCentre(person.Name, code), nil
+}
+
+// orderAddress is where an abroad order sent the first code card: the
+// address later cards go to.
+func (a *Activities) orderAddress(ctx context.Context, issuanceID, name string) (workflows.Recipient, error) {
+	letters, err := a.Store.LettersOfIssuance(ctx, issuanceID)
+	if err != nil {
+		return workflows.Recipient{}, fmt.Errorf("load the order's letters: %w", err)
+	}
+	for _, l := range letters {
+		if l.Kind == store.KindCodeCard {
+			r := l.RecipientOf()
+			return workflows.Recipient{Name: name, Lines: r.Lines, Postcode: r.Postcode, City: r.City, Country: r.Country}, nil
+		}
+	}
+	return workflows.Recipient{}, temporal.NewNonRetryableApplicationError(
+		"the abroad order "+issuanceID+" has no code card letter to take the address from", workflows.ErrTypeInvalid, nil)
 }
 
 // personByHash finds the register's record from the keyed CPR hash a

@@ -21,9 +21,8 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// Paths accepted by POST /v1/issuances. Abroad is refused until its
-// workflow exists, rather than accepted by a stub.
-var acceptedPaths = []string{"counter", "bank"}
+// Paths accepted by POST /v1/issuances.
+var acceptedPaths = []string{"counter", "bank", "abroad"}
 
 // issuanceRequest is the union of the three paths' bodies (DESIGN.md §4);
 // documents, witness and address decode straight into the domain's types.
@@ -52,6 +51,8 @@ func (s *Server) createIssuance(c echo.Context) error {
 		return s.createCounterIssuance(c, req)
 	case "bank":
 		return s.createBankIssuance(c, req)
+	case "abroad":
+		return s.createAbroadIssuance(c, req)
 	case "":
 		return badRequest("path is required; accepted: %s", strings.Join(acceptedPaths, ", "))
 	}

@@ -33,6 +33,7 @@ type Server struct {
 	now      func() time.Time
 	queue    string
 	register register.Register
+	orders   *limiters // anonymous abroad orders, per client address
 }
 
 // Deps are the Server's collaborators.
@@ -53,6 +54,7 @@ func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
 		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
 	s.register = register.Register{Store: d.Store}
+	s.orders = newLimiters(float64(d.Config.RateLimit))
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
 	}
@@ -85,6 +87,7 @@ func New(d Deps) *echo.Echo {
 	staff.POST("/issuances/:id/cancel", s.cancelIssuance)
 	staff.POST("/issuances/:id/handover", s.handover)
 	staff.POST("/issuances/:id/public-signature", s.upgradePublicSignature)
+	staff.POST("/issuances/:id/pickup", s.pickup)
 	staff.GET("/letters", s.listLetters)
 	staff.GET("/letters/:id/pdf", s.letterPDF)
 	staff.POST("/letters/:id/dispatched", s.letterDispatched)

@@ -100,10 +100,13 @@ func TestPickupViolations(t *testing.T) {
 		{"another document", Pickup{DocumentNumber: "207123457", FeePaidDKK: 200}, []string{CodePickupDocumentMismatch}},
 		{"no document", Pickup{FeePaidDKK: 200}, []string{CodePickupDocumentMismatch}},
 		{"both", Pickup{DocumentNumber: "X", FeePaidDKK: 0}, []string{CodeFeeTooLow, CodePickupDocumentMismatch}},
+		{"lower case and spaces", Pickup{DocumentNumber: " 207123456 ", FeePaidDKK: 200}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkViolations(t, PickupViolations(tt.pickup, "207123456", 200), tt.want, "207123456")
+			key := []byte("pickup-test-key")
+			order := DocumentNumberHash(key, "207123456")
+			checkViolations(t, PickupViolations(tt.pickup, key, order, 200), tt.want, "207123456")
 		})
 	}
 }

@@ -21,7 +21,7 @@
 //	EvaluateCounter(CounterApplication, CounterFacts) (Outcome, []Violation)
 //	EvaluateBank(BankApplication, BankFacts) (Outcome, []Violation)
 //	EvaluateAbroad(AbroadApplication, AbroadFacts) (Outcome, []Violation)
-//	PickupViolations(Pickup, orderDocumentNumber string, feeDKK int) []Violation
+//	PickupViolations(Pickup, key []byte, orderDocumentHash string, feeDKK int) []Violation
 //	PhotoIDViolations(Document, today time.Time) []Violation
 //	Person (register record): LivesAbroad, ShortStay, RegisteredAddress
 //	Document, DocumentType (Doc* constants), Witness, Address

@@ -1,5 +1,10 @@
 package domain
 
+import (
+	"crypto/hmac"
+	"strings"
+)
+
 // Pickup is what a representation confirms when the person collects the
 // temporary password.
 type Pickup struct {
@@ -8,15 +13,23 @@ type Pickup struct {
 	Receipt        string `json:"receipt"` // recorded with the fee, not judged here
 }
 
-// PickupViolations checks a pickup against the document number of the abroad
-// order (the person must show the same document) and the configured fee
-// (NEMID_ABROAD_FEE_DKK).
-func PickupViolations(p Pickup, orderDocumentNumber string, feeDKK int) []Violation {
+// DocumentNumberHash is the keyed MAC of a document number as people type
+// it (case, spaces and dashes do not matter). An abroad order keeps only
+// this, so the number is never stored, yet the pickup can be compared.
+func DocumentNumberHash(key []byte, number string) string {
+	return macHex(key, "document-number", normalizeDocumentNumber(number))
+}
+
+// PickupViolations checks a pickup against the abroad order (the person must
+// show the same document: orderDocumentHash is its DocumentNumberHash) and
+// the configured fee (NEMID_ABROAD_FEE_DKK).
+func PickupViolations(p Pickup, key []byte, orderDocumentHash string, feeDKK int) []Violation {
 	var vs []Violation
 	if p.FeePaidDKK < feeDKK {
 		vs = append(vs, violation(CodeFeeTooLow, "The fee is DKK %d; DKK %d was paid.", feeDKK, p.FeePaidDKK))
 	}
-	if orderDocumentNumber == "" || !SameDocumentNumber(p.DocumentNumber, orderDocumentNumber) {
+	shown := DocumentNumberHash(key, p.DocumentNumber)
+	if orderDocumentHash == "" || strings.TrimSpace(p.DocumentNumber) == "" || !hmac.Equal([]byte(shown), []byte(orderDocumentHash)) {
 		vs = append(vs, violation(CodePickupDocumentMismatch,
 			"The document shown is not the one given in the order; the person must show the same document."))
 	}

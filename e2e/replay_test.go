@@ -17,7 +17,7 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// TestRecordAndReplayCounterHistories runs counter and bank issuances on the real
+// TestRecordAndReplayCounterHistories runs counter, bank and abroad issuances on the real
 // server and replays their histories with the current code. With
 // NEMID_RECORD_HISTORIES=1 it also saves them to workflows/testdata, where
 // workflows' replay test keeps checking that later changes stay compatible.
@@ -61,6 +61,18 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: app.Tokens["admin:all"],
 		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
 	runs["bank_letters_cancelled"] = id
+
+	abroad := order(t, app, abroadOrder(jens, nil))
+	require.Equal(t, http.StatusCreated, abroad.Status, string(abroad.Body))
+	id = abroad.JSON["id"].(string)
+	waitForStatus(t, app, id, "letters_posted")
+	postedLetters(t, app, id)
+	waitForStatus(t, app, id, "awaiting_pickup")
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/pickup", Token: app.Tokens["embassy:LONDON"],
+		Body: map[string]any{"document_number": "DP1234567", "fee_paid_dkk": 200, "receipt": "R-1"}}).Status)
+	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: app.Tokens["admin:all"],
+		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	runs["abroad_pickup_cancelled"] = id
 
 	// A third run with a short activation window reaches the reminder and
 	// the expiry, on an app of its own.

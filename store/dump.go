@@ -12,7 +12,7 @@ import (
 func (s *Store) DumpForTests(ctx context.Context) (string, error) {
 	var b strings.Builder
 	for _, table := range []string{"persons", "api_tokens", "issuances", "issuance_events", "idempotency_keys",
-		"witness_statements", "credentials", "code_cards", "card_codes", "letters", "challenges", "sessions"} {
+		"witness_statements", "credentials", "code_cards", "card_codes", "letters", "challenges", "sessions", "fees"} {
 		var rows []map[string]any
 		q := s.db.WithContext(ctx).Table(table)
 		if table == "letters" {

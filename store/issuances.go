@@ -24,10 +24,13 @@ type Issuance struct {
 	Bank            *string
 	PublicSignature *bool
 	Reasons         string // JSON array of {code,message}
-	Deadline        *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	Events          []Event `gorm:"foreignKey:IssuanceID"`
+	// DocumentHash is the keyed MAC of an abroad order's document number:
+	// the pickup must show the same document; the number is not kept.
+	DocumentHash *string `gorm:"column:document_hash"`
+	Deadline     *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Events       []Event `gorm:"foreignKey:IssuanceID"`
 }
 
 // Event is one line of an issuance's timeline. DedupeKey makes writes
@@ -164,6 +167,7 @@ type Transition struct {
 	Deadline   *time.Time
 	Reasons    any // marshalled to JSON when non-nil
 	Event      Event
+	Fee        *Fee // a pickup's fee, recorded once with the event
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
@@ -180,6 +184,13 @@ func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 			}
 			if res.RowsAffected == 0 {
 				return nil
+			}
+		}
+		if t.Fee != nil {
+			fee := *t.Fee
+			fee.IssuanceID = t.IssuanceID
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fee).Error; err != nil {
+				return fmt.Errorf("record fee: %w", err)
 			}
 		}
 		if t.Status == "" {

@@ -165,6 +165,17 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 ALTER TABLE persons ADD COLUMN cpr_hash TEXT;
 CREATE INDEX persons_by_cpr_hash ON persons (cpr_hash);
 `},
+	{5, "abroad orders: document hash, representation fees", `
+ALTER TABLE issuances ADD COLUMN document_hash TEXT;
+CREATE TABLE fees (
+	issuance_id TEXT PRIMARY KEY REFERENCES issuances(id),
+	representation TEXT NOT NULL,
+	amount_dkk INTEGER NOT NULL,
+	receipt TEXT NOT NULL,
+	actor TEXT NOT NULL,
+	paid_at {{ts}} NOT NULL
+);
+`},
 }
 
 type schemaMigration struct {

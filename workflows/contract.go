@@ -11,10 +11,12 @@ const (
 
 	CounterIssuanceWorkflow = "CounterIssuance"
 	BankIssuanceWorkflow    = "BankIssuance"
+	AbroadIssuanceWorkflow  = "AbroadIssuance"
 	ReplacementCardWorkflow = "ReplacementCard"
 
 	UpdateCancel           = "cancel"
 	UpdateHandover         = "handover"
+	UpdatePickup           = "pickup"
 	UpdateActivate         = "activate"
 	QueryState             = "state"
 	SignalLetterDispatched = "letter_dispatched"

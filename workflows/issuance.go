@@ -11,18 +11,19 @@ import (
 	"github.com/opennemid/nemid/domain"
 )
 
-// issuanceRun is one run of an issuance that delivers in Denmark (counter
-// or bank): setup registers the handlers, run performs the steps top-down.
+// issuanceRun is one run of an issuance on any path: setup registers the
+// handlers, run performs the steps top-down.
 type issuanceRun struct {
-	in         IssuanceInput
-	state      State
-	cancel     *CancelRequest
-	handover   *HandoverRequest
-	handedOver bool // the move to awaiting_activation after a handover is recorded
-	activation *ActivationRequest
-	letters    []string
-	dispatched map[string]bool
-	ending     bool // a final status is being recorded; nothing else is accepted
+	in             IssuanceInput
+	state          State
+	cancel         *CancelRequest
+	handover       *HandoverRequest
+	pickup         *PickupRequest
+	activationOpen bool // the move to awaiting_activation (after a handover or pickup) is recorded
+	activation     *ActivationRequest
+	letters        []string
+	dispatched     map[string]bool
+	ending         bool // a final status is being recorded; nothing else is accepted
 }
 
 // CounterIssuance runs an issuance started at a Citizen Service centre: it
@@ -31,6 +32,14 @@ type issuanceRun struct {
 // wait bounded by a durable deadline.
 func CounterIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, error) {
 	return runIssuance(ctx, in, domain.DeliveryHandover, domain.DeliveryLetters)
+}
+
+// AbroadIssuance runs an order from a person living abroad: the code card
+// by letter to the order's address, the temporary password in a sealed
+// letter care of the chosen representation; once both are dispatched the
+// representation's pickup (document checked, fee paid) opens the activation.
+func AbroadIssuance(ctx workflow.Context, in IssuanceInput) (IssuanceResult, error) {
+	return runIssuance(ctx, in, domain.DeliveryRepresentation)
 }
 
 // BankIssuance runs an issuance a bank started for a customer with an
@@ -67,6 +76,9 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the %s path cannot deliver by %q (only %v)",
 			w.in.Path, w.in.Delivery, deliveries), ErrTypeInvalid, nil)
 	}
+	if w.in.Delivery == string(domain.DeliveryRepresentation) && !w.orderComplete() {
+		return temporal.NewNonRetryableApplicationError("an abroad order needs its address and a known representation", ErrTypeInvalid, nil)
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
 		return err
 	}
@@ -76,6 +88,13 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 	if slices.Contains(deliveries, domain.DeliveryHandover) {
 		err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateHandover, w.handleHandover,
 			workflow.UpdateHandlerOptions{Validator: w.validateHandover})
+		if err != nil {
+			return err
+		}
+	}
+	if slices.Contains(deliveries, domain.DeliveryRepresentation) {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePickup, w.handlePickup,
+			workflow.UpdateHandlerOptions{Validator: w.validatePickup})
 		if err != nil {
 			return err
 		}
@@ -106,6 +125,12 @@ func (w *issuanceRun) run(ctx workflow.Context) (string, error) {
 	delivered, err := w.deliver(ctx)
 	if err != nil || !delivered {
 		return w.state.Status, err
+	}
+	if w.in.Delivery == string(domain.DeliveryRepresentation) {
+		collected, err := w.awaitPickup(ctx)
+		if err != nil || !collected {
+			return w.state.Status, err
+		}
 	}
 	return w.awaitActivation(ctx, facts)
 }
@@ -143,16 +168,19 @@ func (w *issuanceRun) deliver(ctx workflow.Context) (bool, error) {
 func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts) (string, error) {
 	deadline := workflow.Now(ctx).Add(w.in.ActivationWindow)
 	t := w.move(StatusAwaitingActivation, &deadline, "", "", "")
-	if w.handover != nil {
+	switch {
+	case w.handover != nil:
 		t.EventKey, t.EventType, t.Actor, t.Detail = "handover_printed", "handover_printed", w.handover.Actor, "the handover document was printed at the counter"
+	case w.pickup != nil:
+		t = w.pickupTransition(deadline)
 	}
 	w.setState(StatusAwaitingActivation, &deadline)
 	if err := record(ctx, t); err != nil {
 		return "", err
 	}
-	w.handedOver = w.handover != nil
+	w.activationOpen = true
 	activated := func() bool { return w.activation != nil || w.cancel != nil }
-	if err := remindBefore(ctx, deadline, w.in, reminderRecipient(ctx, facts, w.in.Centre), activated); err != nil {
+	if err := remindBefore(ctx, deadline, w.in, w.laterLettersTo(ctx, facts), activated); err != nil {
 		return "", err
 	}
 	ok, err := awaitUntil(ctx, deadline, activated)
@@ -170,7 +198,20 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 func (w *issuanceRun) mintInput(facts RegisterFacts) MintInput {
 	to := Recipient{Name: facts.Name, Lines: facts.Address.Lines, Postcode: facts.Address.Postcode,
 		City: facts.Address.City, Country: facts.Address.Country}
-	return MintInput{IssuanceID: w.in.IssuanceID, Delivery: w.in.Delivery, CardRecipient: to, PasswordRecipient: to}
+	in := MintInput{IssuanceID: w.in.IssuanceID, Delivery: w.in.Delivery, CardRecipient: to, PasswordRecipient: to}
+	if w.in.Delivery == string(domain.DeliveryRepresentation) {
+		in.CardRecipient, in.PasswordRecipient = w.orderRecipient(facts.Name), CareOfRepresentation(facts.Name, w.in.Representation)
+	}
+	return in
+}
+
+// laterLettersTo is where a reminder goes: an abroad order's address, or
+// what reminderRecipient decides for the paths that deliver in Denmark.
+func (w *issuanceRun) laterLettersTo(ctx workflow.Context, facts RegisterFacts) Recipient {
+	if w.in.Delivery == string(domain.DeliveryRepresentation) {
+		return w.orderRecipient(facts.Name)
+	}
+	return reminderRecipient(ctx, facts, w.in.Centre)
 }
 
 func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest) error {
@@ -184,10 +225,10 @@ func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest
 // so the caller prints only what the workflow has accepted.
 func (w *issuanceRun) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
 	w.handover = &req
-	if err := workflow.Await(ctx, func() bool { return w.handedOver || isFinal(w.state.Status) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.activationOpen || isFinal(w.state.Status) }); err != nil {
 		return State{}, err
 	}
-	if !w.handedOver {
+	if !w.activationOpen {
 		return w.state, temporal.NewApplicationError("the issuance became "+w.state.Status, ErrTypeConflict)
 	}
 	return w.state, nil

@@ -24,6 +24,7 @@ func NewReplayer() (worker.WorkflowReplayer, error) {
 	}
 	r.RegisterWorkflowWithOptions(CounterIssuance, workflow.RegisterOptions{Name: CounterIssuanceWorkflow})
 	r.RegisterWorkflowWithOptions(BankIssuance, workflow.RegisterOptions{Name: BankIssuanceWorkflow})
+	r.RegisterWorkflowWithOptions(AbroadIssuance, workflow.RegisterOptions{Name: AbroadIssuanceWorkflow})
 	r.RegisterWorkflowWithOptions(ReplacementCard, workflow.RegisterOptions{Name: ReplacementCardWorkflow})
 	return r, nil
 }

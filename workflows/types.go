@@ -14,6 +14,29 @@ type IssuanceInput struct {
 	DeliveryDeadline time.Time
 	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW, from entering awaiting_activation
 	ReminderBefore   time.Duration // NEMID_REMINDER_BEFORE; 0 sends no reminder
+
+	// The abroad path: the representation where the password is collected,
+	// the order's address (where the code card and later letters go; the
+	// register's name is put on it), and NEMID_PICKUP_WINDOW.
+	Representation string     `json:",omitempty"`
+	OrderAddress   *Recipient `json:",omitempty"`
+	PickupWindow   time.Duration
+}
+
+// PickupRequest is the pickup Update's argument: the representation's
+// confirmation, after the API compared the document shown with the order
+// and checked the fee. The document number itself never reaches history.
+type PickupRequest struct {
+	Actor      string
+	FeePaidDKK int
+	Receipt    string
+}
+
+// FeePaid is the fee a pickup records with its transition, once.
+type FeePaid struct {
+	Representation string
+	AmountDKK      int
+	Receipt        string
 }
 
 // HandoverRequest is the handover Update's argument.
@@ -86,6 +109,7 @@ type TransitionInput struct {
 	Actor      string
 	Detail     string
 	Reasons    []Reason
+	Fee        *FeePaid `json:",omitempty"`
 	At         time.Time
 }
 
