@@ -46,6 +46,9 @@ func TestCheckRegisterReportsFactsThatChangedSinceAcceptance(t *testing.T) {
 		{"protected, a handover is fine", "0303851234", "handover", nil, true, false},
 		{"moved abroad, letters may not be posted", "0404851234", "letters", []string{"lives_abroad"}, false, true},
 		{"moved abroad, a handover is fine", "0404851234", "handover", nil, false, true},
+		{"an abroad order from someone still abroad", "0404851234", "representation", nil, false, true},
+		{"an abroad order from someone who moved to Denmark", "0101901234", "representation", []string{"not_abroad"}, false, false},
+		{"an abroad order from a protected person in Denmark", "0303851234", "representation", []string{"not_abroad"}, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
