@@ -151,7 +151,6 @@ func TestConsole(t *testing.T) {
 	})
 
 	t.Run("the post provider marks a letter dispatched", func(t *testing.T) {
-		const anne = "1502854321"
 		res := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: app.Tokens["caseworker:KBH"],
 			Body: application(anne, []any{health, tax}, false, nil)})
 		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
@@ -196,6 +195,123 @@ func TestConsole(t *testing.T) {
 		gone := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/letters/" + letterID + "/pdf", Token: app.Tokens["post:post"]})
 		assert.Equal(t, http.StatusGone, gone.Status, "its PDF is purged")
 		log.assertClean(t)
+	})
+
+	t.Run("an embassy confirms a pickup", func(t *testing.T) {
+		res := order(t, app, abroadOrder(jens, nil))
+		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+		id := res.JSON["id"].(string)
+		waitForStatus(t, app, id, "letters_posted")
+		require.Len(t, postedLetters(t, app, id), 2, "the code card and the password letter are dispatched")
+		waitForStatus(t, app, id, "awaiting_pickup")
+
+		ctx, log := browser(t)
+		row := chromedp.CSS(fmt.Sprintf(`tr[data-testid="issuance-row"][data-id=%q]`, id))
+		signIn(t, ctx, app.URL, app.Tokens["embassy:LONDON"])
+		do(t, ctx, chromedp.WaitVisible(row))
+		assert.Equal(t, "embassy:LONDON", text(t, ctx, byTestID("whoami-role")))
+		rowText := text(t, ctx, row)
+		assert.Contains(t, rowText, "200788-XXXX")
+		assert.Contains(t, rowText, "awaiting_pickup")
+		assert.Contains(t, rowText, "Representation LONDON")
+		hidden := evaluate[bool](t, ctx, `document.querySelector('[data-testid="unlock-box"]').hidden &&
+			document.querySelector('[data-testid="signature-box"]').hidden`)
+		assert.True(t, hidden, "an embassy neither unlocks nor upgrades")
+
+		do(t, ctx, chromedp.Click(row), chromedp.WaitVisible(byTestID("pickup-form")))
+		assert.Equal(t, "awaiting_pickup", text(t, ctx, byTestID("detail-status")))
+		fee, err := chromedp.Run(ctx, chromedp.Value(byTestID("pickup-fee")))
+		require.NoError(t, err)
+		assert.Empty(t, fee, "the fee is typed, not assumed")
+		do(t, ctx,
+			chromedp.SendKeys(byTestID("pickup-document"), "DP7654321"),
+			chromedp.SendKeys(byTestID("pickup-fee"), "200"),
+			chromedp.SendKeys(byTestID("pickup-receipt"), "LON-0001"),
+			chromedp.Click(byTestID("pickup-submit")),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message-details"]').textContent.includes("pickup_document_mismatch")`,
+				chromedp.WithPollingTimeout(20*time.Second)),
+		)
+		msg := text(t, ctx, byTestID("message"))
+		assert.Contains(t, msg, "Could not confirm the pickup")
+		assert.Contains(t, msg, "The document shown is not the one given in the order")
+		assert.NotContains(t, msg, "fee_too_low")
+		assert.Equal(t, "awaiting_pickup", text(t, ctx, byTestID("detail-status")), "a refused pickup changes nothing")
+		do(t, ctx, chromedp.WaitVisible(byTestID("pickup-form")))
+		screenshot(t, ctx, "console-embassy-pickup-refused.png")
+
+		do(t, ctx,
+			chromedp.SetValue(byTestID("pickup-document"), "DP1234567"),
+			chromedp.Click(byTestID("pickup-submit")),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="detail-status"]').textContent === "awaiting_activation"`,
+				chromedp.WithPollingTimeout(20*time.Second)),
+			chromedp.WaitNotVisible(byTestID("pickup-form")),
+		)
+		assert.Contains(t, text(t, ctx, byTestID("message")), "picked up")
+		assert.Contains(t, text(t, ctx, byTestID("timeline")), "pickup_confirmed")
+		assert.Contains(t, text(t, ctx, row), "awaiting_activation", "the list row follows the panel")
+		screenshot(t, ctx, "console-embassy-picked-up.png")
+
+		got := status(t, app, id)
+		assert.Equal(t, "awaiting_activation", got.JSON["status"])
+		assert.Equal(t, 1, countType(got, "pickup_confirmed"))
+		tl := got.JSON["timeline"].([]any)
+		last := tl[len(tl)-1].(map[string]any)
+		assert.Equal(t, "pickup_confirmed", last["type"])
+		assert.Equal(t, "embassy:LONDON", last["actor"])
+		assert.Contains(t, last["detail"], "DKK 200")
+		assert.Contains(t, last["detail"], "LON-0001")
+		log.assertClean(t, "422") // the refused pickup is logged by the browser
+	})
+
+	t.Run("a caseworker upgrades a bank NemID to public signature", func(t *testing.T) {
+		const lars = "0708651239" // not used by the other scenarios here: one open issuance per CPR
+		res := createAtBank(t, app, bankBody(lars, false))
+		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+		require.Equal(t, false, res.JSON["public_signature"])
+		id := res.JSON["id"].(string)
+		waitForStatus(t, app, id, "letters_posted")
+
+		ctx, log := browser(t)
+		signIn(t, ctx, app.URL, app.Tokens["caseworker:AAR"])
+		do(t, ctx, chromedp.WaitVisible(byTestID("signature-box")))
+		assert.Equal(t, "passport", evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-doc-type"]').value`))
+		types := evaluate[[]string](t, ctx, `Array.from(document.querySelectorAll('[data-testid="signature-doc-type"] option'), (o) => o.value)`)
+		assert.ElementsMatch(t, []string{"eu_driving_licence", "passport", "military_id", "nato_passport", "police_id",
+			"residence_permit", "bank_id_card", "national_id_card"}, types, "the photo ID types")
+
+		do(t, ctx,
+			chromedp.SendKeys(byTestID("signature-issuance-id"), id),
+			chromedp.SetValue(byTestID("signature-doc-type"), "passport"),
+			chromedp.SendKeys(byTestID("signature-doc-number"), "P7654321"),
+			chromedp.SetValue(byTestID("signature-doc-expires"), "2020-01-01"),
+			chromedp.Click(byTestID("signature-submit")),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message-details"]').textContent.includes("document_expired")`,
+				chromedp.WithPollingTimeout(20*time.Second)),
+		)
+		assert.Contains(t, text(t, ctx, byTestID("message")), "Could not upgrade to public digital signature")
+		assert.Equal(t, false, status(t, app, id).JSON["public_signature"], "a refused check changes nothing")
+		screenshot(t, ctx, "console-caseworker-signature-refused.png")
+
+		do(t, ctx,
+			chromedp.SetValue(byTestID("signature-doc-expires"), time.Now().AddDate(5, 0, 0).Format(time.DateOnly)),
+			chromedp.Click(byTestID("signature-submit")),
+			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message"]').classList.contains("message-ok")`,
+				chromedp.WithPollingTimeout(20*time.Second)),
+		)
+		assert.Contains(t, text(t, ctx, byTestID("message")), "public digital signature")
+		assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-issuance-id"]').value`),
+			"the form is cleared for the next person")
+		screenshot(t, ctx, "console-caseworker-signature.png")
+
+		got := status(t, app, id)
+		assert.Equal(t, true, got.JSON["public_signature"])
+		assert.Equal(t, 1, countType(got, "public_signature_upgraded"))
+		tl := got.JSON["timeline"].([]any)
+		last := tl[len(tl)-1].(map[string]any)
+		assert.Equal(t, "public_signature_upgraded", last["type"])
+		assert.Equal(t, "caseworker:AAR", last["actor"])
+		assert.NotContains(t, last["detail"], "P7654321", "the document number is not recorded")
+		log.assertClean(t, "422") // the refused check is logged by the browser
 	})
 }
 

@@ -232,12 +232,13 @@
     } else {
       show('issuances-view', true);
       show('unlock-box', canCancel());
+      show('signature-box', state.role === 'caseworker');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
     }
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box']) show(id, false);
+    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -253,6 +254,8 @@
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
     el('whoami-role').textContent = '';
+    // Document numbers typed for a pickup or a photo ID check stay with this session.
+    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form']) el(id).reset();
     for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more']) show(id, false);
     clearMessage();
     showSignIn();
@@ -320,7 +323,10 @@
     const iss = await loading(el('detail'), () => api('GET', `/v1/issuances/${encodeURIComponent(id)}`));
     if (seq !== state.detailSeq || epoch !== state.epoch) return; // another row was opened meanwhile
     const opened = !state.selected || state.selected.id !== id;
-    if (opened) el('cancel-reason').value = '';
+    if (opened) {
+      el('cancel-form').reset();
+      el('pickup-form').reset();
+    }
     renderDetail(iss);
     // In the one-column layout the panel is under the list: bring it up.
     if (opened && window.matchMedia('(max-width: 1000px)').matches) {
@@ -371,6 +377,7 @@
     show('handover', iss.status === 'awaiting_handover' && !printed);
     show('handover-box', state.role === 'caseworker' && (iss.status === 'awaiting_handover' || Boolean(printed)));
 
+    show('pickup-form', state.role === 'embassy' && iss.status === 'awaiting_pickup');
     show('cancel-form', canCancel() && !FINAL.includes(iss.status));
     show('detail', true);
 
@@ -418,6 +425,82 @@
     state.handovers.set(id, URL.createObjectURL(pdf));
     say('The handover document is ready: save and print it now, and seal the code card and the password separately. It cannot be fetched again.', 'ok');
     await openIssuance(id);
+  }
+
+  // wholeKroner reads a number input as a whole, non-negative amount, or NaN.
+  function wholeKroner(input) {
+    const raw = input.value.trim();
+    const n = raw === '' ? NaN : Number(raw);
+    return Number.isInteger(n) && n >= 0 ? n : NaN;
+  }
+
+  // confirmPickup records, for the embassy holding the sealed password
+  // letter, that the person showed the order's document and paid the fee.
+  // The API judges both; a refusal lists every broken rule.
+  async function confirmPickup() {
+    const doc = el('pickup-document');
+    const fee = el('pickup-fee');
+    const receipt = el('pickup-receipt');
+    const body = { document_number: doc.value.trim(), fee_paid_dkk: wholeKroner(fee), receipt: receipt.value.trim() };
+    if (!body.document_number) {
+      say('Enter the number of the document the person shows.', 'error');
+      doc.focus();
+      return;
+    }
+    if (Number.isNaN(body.fee_paid_dkk)) {
+      say('Enter the fee paid in whole kroner.', 'error');
+      fee.focus();
+      return;
+    }
+    if (!body.receipt) {
+      say('Enter the receipt number of the fee.', 'error');
+      receipt.focus();
+      return;
+    }
+    const id = state.selected.id;
+    let iss;
+    try {
+      iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/pickup`, { body });
+    } catch (err) {
+      // 409: the issuance moved on meanwhile (picked up, cancelled, expired);
+      // show where it stands now, which also hides the form.
+      if (err.status === 409 && state.selected && state.selected.id === id) {
+        await openIssuance(id).catch(() => {});
+      }
+      throw err;
+    }
+    el('pickup-form').reset();
+    if (state.selected && state.selected.id === id) renderDetail(iss);
+    say(`The password letter for ${iss.cpr_masked} is picked up; the NemID now awaits activation.`, 'ok');
+  }
+
+  // upgradeSignature records a photo ID check for a NemID a bank issued
+  // without one. Caseworkers cannot list bank issuances, so the ID is typed.
+  async function upgradeSignature() {
+    const idInput = el('signature-issuance-id');
+    const number = el('signature-doc-number');
+    const expires = el('signature-doc-expires');
+    const id = idInput.value.replace(/\s+/g, '');
+    if (!id) {
+      say('Enter the issuance ID of the bank-issued NemID.', 'error');
+      idInput.focus();
+      return;
+    }
+    const photoID = { type: el('signature-doc-type').value, number: number.value.trim(), expires: expires.value };
+    if (!photoID.number) {
+      say('Enter the number of the photo ID shown.', 'error');
+      number.focus();
+      return;
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(photoID.expires)) {
+      say('Enter the expiry date of the photo ID shown.', 'error');
+      expires.focus();
+      return;
+    }
+    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/public-signature`, { body: { document: photoID } });
+    el('signature-form').reset();
+    if (state.selected && state.selected.id === iss.id) renderDetail(iss);
+    say(`The NemID of issuance ${iss.id} (${iss.cpr_masked}) can now be used as a public digital signature.`, 'ok');
   }
 
   async function unlock() {
@@ -555,6 +638,8 @@
     });
     onSubmit('cancel-form', 'Could not cancel the issuance', cancelSelected);
     onSubmit('unlock-form', 'Could not unlock', unlock);
+    onSubmit('pickup-form', 'Could not confirm the pickup', confirmPickup);
+    onSubmit('signature-form', 'Could not upgrade to public digital signature', upgradeSignature);
     el('signout').addEventListener('click', signOut);
     el('status-filter').addEventListener('change', (ev) => {
       state.status = ev.target.value;
