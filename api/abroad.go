@@ -2,10 +2,8 @@ package api
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
@@ -25,7 +23,7 @@ const maxAddressLines, maxAddressField = 4, 100
 func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error {
 	p, signedIn := principalOf(c)
 	if !signedIn {
-		if err := s.limitOrders(c); err != nil {
+		if err := limitByAddress(s.orders, c); err != nil {
 			return err
 		}
 		p = Principal{Role: "citizen", Scope: "online"}
@@ -87,18 +85,6 @@ func checkOrderShape(req issuanceRequest) error {
 		if len(f) > maxAddressField || strings.ContainsAny(f, "\r\n") {
 			return badRequest("address fields are single lines of at most %d characters", maxAddressField)
 		}
-	}
-	return nil
-}
-
-// limitOrders applies the citizen per-address limit to anonymous orders.
-func (s *Server) limitOrders(c echo.Context) error {
-	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-	if err != nil {
-		host = c.Request().RemoteAddr
-	}
-	if ok, wait := s.orders.allow(host, time.Now()); !ok {
-		return tooMany("address", wait)
 	}
 	return nil
 }

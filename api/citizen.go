@@ -31,10 +31,7 @@ type citizenAPI struct {
 // goes through the idempotency store: a stored logon answer would keep a
 // session token in plaintext. Unlock is staff's, on a group of its own.
 func (s *Server) citizenRoutes(e *echo.Echo) {
-	perSecond := s.cfg.RateLimit
-	if perSecond <= 0 { // a Config not read from the environment
-		perSecond = defaultRateLimit
-	}
+	perSecond := s.rateLimit()
 	c := &citizenAPI{Server: s, byAddress: newLimiters(perSecond), byUser: newLimiters(perSecond)}
 	e.POST("/v1/activations", c.startActivation, c.limitAddress)
 	e.POST("/v1/activations/:id", c.answerActivation, c.limitAddress)

@@ -85,15 +85,32 @@ func tooMany(what string, wait time.Duration) *Error {
 // can write; behind a proxy, configure it to keep its own limit.
 func (c *citizenAPI) limitAddress(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
-		host, _, err := net.SplitHostPort(ec.Request().RemoteAddr)
-		if err != nil {
-			host = ec.Request().RemoteAddr
-		}
-		if ok, wait := c.byAddress.allow(host, time.Now()); !ok {
-			return tooMany("address", wait)
+		if err := limitByAddress(c.byAddress, ec); err != nil {
+			return err
 		}
 		return next(ec)
 	}
+}
+
+// rateLimit is NEMID_RATE_LIMIT, or its default for a Config not read from
+// the environment.
+func (s *Server) rateLimit() float64 {
+	if s.cfg.RateLimit <= 0 {
+		return defaultRateLimit
+	}
+	return s.cfg.RateLimit
+}
+
+// limitByAddress takes a token for the request's client address from l.
+func limitByAddress(l *limiters, c echo.Context) error {
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		host = c.Request().RemoteAddr
+	}
+	if ok, wait := l.allow(host, time.Now()); !ok {
+		return tooMany("address", wait)
+	}
+	return nil
 }
 
 // limitUser rate-limits per NemID number, so that many addresses cannot

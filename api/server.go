@@ -54,7 +54,7 @@ func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
 		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
 	s.register = register.Register{Store: d.Store}
-	s.orders = newLimiters(float64(d.Config.RateLimit))
+	s.orders = newLimiters(s.rateLimit())
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
 	}
