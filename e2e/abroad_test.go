@@ -117,11 +117,7 @@ func TestAbroadOrderPickupAndActivation(t *testing.T) {
 		assert.Equal(t, "LONDON", fee.Representation)
 		assert.Equal(t, 1, countType(status(t, app, id), "pickup_confirmed"))
 
-		p := printed{issuanceID: id, codes: map[string]string{}, text: password}
-		p.userID = userIDPattern.FindStringSubmatch(password)[1]
-		p.temporaryPassword = passwordPattern.FindStringSubmatch(password)[1]
-		p.addCard(t, card)
-		activate(t, app, p)
+		activate(t, app, fromLetters(t, id, letters))
 		waitForStatus(t, app, id, "active")
 		for _, text := range letters {
 			assertNoSecretsStored(t, app, text)

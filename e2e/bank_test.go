@@ -43,6 +43,17 @@ func postedLetters(t *testing.T, app *testenv.App, issuanceID string) map[string
 	return texts
 }
 
+// fromLetters is what a person holds after both letters arrived.
+func fromLetters(t *testing.T, issuanceID string, letters map[string]string) printed {
+	t.Helper()
+	password := letters["password"]
+	p := printed{issuanceID: issuanceID, codes: map[string]string{}, text: password}
+	p.userID = userIDPattern.FindStringSubmatch(password)[1]
+	p.temporaryPassword = passwordPattern.FindStringSubmatch(password)[1]
+	p.addCard(t, letters["code_card"])
+	return p
+}
+
 // A bank issues for a customer whose photo ID it did not see: two letters
 // to the registered address, activation with what they print, and the
 // public digital signature only after a photo ID check at any centre.
@@ -70,11 +81,7 @@ func TestBankIssuanceFromLettersToPublicSignature(t *testing.T) {
 		after := waitForStatus(t, app, id, "awaiting_activation")
 		assert.Equal(t, []string{"received", "credentials_minted", "letter_queued", "letter_queued", "letter_dispatched", "letter_dispatched"}, timelineTypes(after))
 
-		p := printed{issuanceID: id, codes: map[string]string{}, text: letters["password"]}
-		p.userID = userIDPattern.FindStringSubmatch(letters["password"])[1]
-		p.temporaryPassword = passwordPattern.FindStringSubmatch(letters["password"])[1]
-		p.addCard(t, letters["code_card"])
-		activate(t, app, p)
+		activate(t, app, fromLetters(t, id, letters))
 		waitForStatus(t, app, id, "active")
 		for _, text := range letters {
 			assertNoSecretsStored(t, app, text)
