@@ -34,13 +34,11 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 	ctx := c.Request().Context()
 	now := s.now()
 	facts := domain.AbroadFacts{Today: now, Representations: domain.BuiltinRepresentations()}
-	cpr, cprErr := domain.ParseCPR(req.CPR, now)
-	if cprErr == nil {
-		var err error
-		if facts.Person, err = s.register.Lookup(ctx, cpr); err != nil {
-			return err
-		}
+	cpr, person, err := s.applicant(ctx, req.CPR, now)
+	if err != nil {
+		return err
 	}
+	facts.Person = person
 	app := domain.AbroadApplication{CPR: req.CPR, Document: *req.Document, Address: *req.Address, Representation: req.Representation}
 	outcome, violations := domain.EvaluateAbroad(app, facts)
 	if len(violations) > 0 {
@@ -55,11 +53,9 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 		return err
 	}
 	a := req.Address
-	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(),
-		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
-		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore,
-		Representation: rep, PickupWindow: s.cfg.PickupWindow,
-		OrderAddress: &workflows.Recipient{Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: strings.ToUpper(a.Country)}}
+	in := s.issuanceInput(iss, cpr, outcome)
+	in.Representation, in.PickupWindow = rep, s.cfg.PickupWindow
+	in.OrderAddress = &workflows.Recipient{Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: strings.ToUpper(a.Country)}
 	if err := s.startWorkflow(c, workflows.AbroadIssuanceWorkflow, in); err != nil {
 		return err
 	}

@@ -75,12 +75,11 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	app := domain.CounterApplication{CPR: req.CPR, Documents: req.Documents,
 		CheckQuestionsPassed: req.CheckQuestionsPassed, Witness: req.Witness}
 	facts := domain.CounterFacts{Today: now, ShortStay: s.cfg.ShortStay}
-	cpr, cprErr := domain.ParseCPR(req.CPR, now)
-	if cprErr == nil {
-		if facts.Person, err = s.register.Lookup(ctx, cpr); err != nil {
-			return err
-		}
+	cpr, person, err := s.applicant(ctx, req.CPR, now)
+	if err != nil {
+		return err
 	}
+	facts.Person = person
 	witnessHash, hasWitness := s.witnessHash(req.Witness, now)
 	if hasWitness {
 		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, now.Add(-domain.WitnessStatementWindow)); err != nil {
@@ -103,9 +102,8 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	if err := s.accept(ctx, &iss, extra); err != nil {
 		return err
 	}
-	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(), Centre: req.Centre,
-		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
-		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
+	in := s.issuanceInput(iss, cpr, outcome)
+	in.Centre = req.Centre
 	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
 		return err
 	}
@@ -137,12 +135,11 @@ func (s *Server) createBankIssuance(c echo.Context, req issuanceRequest) error {
 	ctx := c.Request().Context()
 	now := s.now()
 	facts := domain.BankFacts{Today: now}
-	cpr, cprErr := domain.ParseCPR(req.CPR, now)
-	if cprErr == nil {
-		if facts.Person, err = s.register.Lookup(ctx, cpr); err != nil {
-			return err
-		}
+	cpr, person, err := s.applicant(ctx, req.CPR, now)
+	if err != nil {
+		return err
 	}
+	facts.Person = person
 	outcome, violations := domain.EvaluateBank(domain.BankApplication{CPR: req.CPR, PhotoIDShown: *req.PhotoIDShown}, facts)
 	if len(violations) > 0 {
 		return ruleViolations(details(violations))
@@ -154,13 +151,30 @@ func (s *Server) createBankIssuance(c echo.Context, req issuanceRequest) error {
 	if err := s.accept(ctx, &iss, nil); err != nil {
 		return err
 	}
-	in := workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(),
-		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
-		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
-	if err := s.startWorkflow(c, workflows.BankIssuanceWorkflow, in); err != nil {
+	if err := s.startWorkflow(c, workflows.BankIssuanceWorkflow, s.issuanceInput(iss, cpr, outcome)); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, viewIssuance(iss))
+}
+
+// applicant parses the CPR number and finds the person in the register. A
+// malformed number is no error here: the domain's evaluation reports it
+// as cpr_invalid together with every other broken rule.
+func (s *Server) applicant(ctx context.Context, raw string, now time.Time) (domain.CPR, *domain.Person, error) {
+	cpr, err := domain.ParseCPR(raw, now)
+	if err != nil {
+		return cpr, nil, nil
+	}
+	person, err := s.register.Lookup(ctx, cpr)
+	return cpr, person, err
+}
+
+// issuanceInput is what every path's workflow starts with; the path's own
+// fields are added by its handler.
+func (s *Server) issuanceInput(iss store.Issuance, cpr domain.CPR, outcome domain.Outcome) workflows.IssuanceInput {
+	return workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(),
+		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
+		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
 }
 
 // witnessHash is the lookup hash of a witness's CPR, when one parses.

@@ -57,7 +57,7 @@ func TestConsole(t *testing.T) {
 		waitForStatus(t, app, id, "awaiting_handover")
 
 		ctx, log := browser(t)
-		row := chromedp.CSS(fmt.Sprintf(`tr[data-testid="issuance-row"][data-id=%q]`, id))
+		row := issuanceRow(id)
 		signIn(t, ctx, app.URL, app.Tokens["caseworker:KBH"])
 		do(t, ctx, chromedp.WaitVisible(row))
 		assert.Equal(t, "caseworker:KBH", text(t, ctx, byTestID("whoami-role")))
@@ -118,7 +118,7 @@ func TestConsole(t *testing.T) {
 		ctx, log := browser(t)
 		signIn(t, ctx, app.URL, app.Tokens["caseworker:KBH"])
 		do(t, ctx,
-			chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-testid="issuance-row"][data-id=%q]`, id))),
+			chromedp.Click(issuanceRow(id)),
 			chromedp.WaitVisible(byTestID("handover")),
 			chromedp.Click(byTestID("handover")),
 			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="detail-status"]').textContent === "awaiting_activation"`,
@@ -206,7 +206,7 @@ func TestConsole(t *testing.T) {
 		waitForStatus(t, app, id, "awaiting_pickup")
 
 		ctx, log := browser(t)
-		row := chromedp.CSS(fmt.Sprintf(`tr[data-testid="issuance-row"][data-id=%q]`, id))
+		row := issuanceRow(id)
 		signIn(t, ctx, app.URL, app.Tokens["embassy:LONDON"])
 		do(t, ctx, chromedp.WaitVisible(row))
 		assert.Equal(t, "embassy:LONDON", text(t, ctx, byTestID("whoami-role")))
@@ -397,6 +397,11 @@ func signIn(t *testing.T, ctx context.Context, base, token string) {
 		chromedp.SendKeys(byTestID("token-input"), token),
 		chromedp.Click(byTestID("signin-submit")),
 	)
+}
+
+// issuanceRow is the list row of one issuance.
+func issuanceRow(id string) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf(`tr[data-testid="issuance-row"][data-id=%q]`, id))
 }
 
 func byTestID(id string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`[data-testid=%q]`, id)) }

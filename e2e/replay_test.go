@@ -34,8 +34,7 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	waitForStatus(t, app, id, "awaiting_handover")
 	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: kbh}).Status)
 	waitForStatus(t, app, id, "awaiting_activation")
-	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: kbh,
-		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	cancelForReplay(t, app, kbh, id)
 	runs["counter_handover_cancelled"] = id
 
 	letters := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: kbh, Body: application("1502854321", []any{health, tax}, false, nil)})
@@ -48,8 +47,7 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 		require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/letters/" + l.ID + "/dispatched", Token: app.Tokens["post:post"]}).Status)
 	}
 	waitForStatus(t, app, id, "awaiting_activation")
-	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: kbh,
-		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	cancelForReplay(t, app, kbh, id)
 	runs["counter_letters_cancelled"] = id
 
 	bank := createAtBank(t, app, bankBody("1210701234", false))
@@ -58,8 +56,7 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	waitForStatus(t, app, id, "letters_posted")
 	postedLetters(t, app, id)
 	waitForStatus(t, app, id, "awaiting_activation")
-	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: app.Tokens["admin:all"],
-		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	cancelForReplay(t, app, app.Tokens["admin:all"], id)
 	runs["bank_letters_cancelled"] = id
 
 	abroad := order(t, app, abroadOrder(jens, nil))
@@ -70,8 +67,7 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	waitForStatus(t, app, id, "awaiting_pickup")
 	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/pickup", Token: app.Tokens["embassy:LONDON"],
 		Body: map[string]any{"document_number": "DP1234567", "fee_paid_dkk": 200, "receipt": "R-1"}}).Status)
-	require.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: app.Tokens["admin:all"],
-		Body: map[string]string{"reason": "recorded for the replay test"}}).Status)
+	cancelForReplay(t, app, app.Tokens["admin:all"], id)
 	runs["abroad_pickup_cancelled"] = id
 
 	// A third run with a short activation window reaches the reminder and
@@ -103,6 +99,14 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 			t.Logf("recorded %s", path)
 		}
 	}
+}
+
+// cancelForReplay ends a recorded run with a cancel by token.
+func cancelForReplay(t *testing.T, app *testenv.App, token, id string) {
+	t.Helper()
+	res := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: token,
+		Body: map[string]string{"reason": "recorded for the replay test"}})
+	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 }
 
 func history(t *testing.T, app *testenv.App, issuanceID string) *historypb.History {
