@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -15,9 +16,9 @@ import (
 
 // Activities holds the dependencies every activity needs.
 type Activities struct {
-	Store   *store.Store
-	Logger  *slog.Logger
-	HashKey []byte // NEMID_HASH_KEY: MACs of codes and temporary passwords
+	Store    *store.Store
+	Logger   *slog.Logger
+	HashKeys domain.HashKeys // NEMID_HASH_KEY: MACs of codes and temporary passwords, CPR lookups
 }
 
 func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }

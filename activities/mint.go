@@ -78,7 +78,7 @@ func (a *Activities) mint(ctx context.Context, in workflows.MintInput) (store.Mi
 	}
 	at := in.At.UTC()
 	cred := store.Credential{ID: uuid.NewString(), IssuanceID: in.IssuanceID, UserID: userID,
-		TemporaryPasswordMAC: domain.TemporaryPasswordMAC(a.HashKey, userID, tempPassword),
+		TemporaryPasswordMAC: domain.TemporaryPasswordMAC(a.HashKeys, userID, tempPassword),
 		Status:               store.CredentialPending, CreatedAt: at}
 	cred.CPRHash, err = a.issuanceCPRHash(ctx, in.IssuanceID)
 	if err != nil {
@@ -87,7 +87,7 @@ func (a *Activities) mint(ctx context.Context, in workflows.MintInput) (store.Mi
 	m := store.Minted{
 		Credential: cred,
 		Card:       store.CodeCard{CardNumber: card.Number, CredentialID: cred.ID, Seq: 1, CreatedAt: at},
-		Codes:      cardCodes(a.HashKey, card),
+		Codes:      cardCodes(a.HashKeys, card),
 		Events: []store.Event{{IssuanceID: in.IssuanceID, DedupeKey: "credentials_minted", At: at, Type: "credentials_minted",
 			Actor: "system", Detail: "NemID number and code card " + card.Number + " minted"}},
 	}
@@ -162,10 +162,10 @@ func resultOf(credentialID, cardNumber string, letters []store.Letter) workflows
 	return r
 }
 
-func cardCodes(key []byte, card domain.CodeCard) []store.CardCode {
+func cardCodes(keys domain.HashKeys, card domain.CodeCard) []store.CardCode {
 	codes := make([]store.CardCode, len(card.Pairs))
 	for i, p := range card.Pairs {
-		codes[i] = store.CardCode{CardNumber: card.Number, Key: p.Key, CodeMAC: domain.CodeMAC(key, card.Number, p.Key, p.Code)}
+		codes[i] = store.CardCode{CardNumber: card.Number, Key: p.Key, CodeMAC: domain.CodeMAC(keys, card.Number, p.Key, p.Code)}
 	}
 	return codes
 }

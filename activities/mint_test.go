@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opennemid/nemid/activities"
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -21,7 +22,7 @@ import (
 func newActivities(t testing.TB, st *store.Store) *activities.Activities {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &activities.Activities{Store: st, HashKey: key}
+	return &activities.Activities{Store: st, HashKeys: domain.NewHashKeys("test", key)}
 }
 
 // acceptedIssuance writes the row the API would have written.

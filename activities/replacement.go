@@ -71,7 +71,7 @@ func (a *Activities) newReplacement(cred store.Credential, issuanceID string, se
 	l.DedupeKey = issuanceID + "/" + store.KindReplacementCard + "/" + strconv.Itoa(seq)
 	return store.Replacement{
 		Card:   store.CodeCard{CardNumber: card.Number, CredentialID: cred.ID, Seq: seq, CreatedAt: at},
-		Codes:  cardCodes(a.HashKey, card),
+		Codes:  cardCodes(a.HashKeys, card),
 		Letter: l,
 		Event: store.Event{IssuanceID: issuanceID, DedupeKey: "replacement_queued:" + strconv.Itoa(seq), At: at,
 			Type: "replacement_queued", Actor: "system",
@@ -127,7 +127,7 @@ func (a *Activities) orderAddress(ctx context.Context, issuanceID, name string) 
 // personByHash finds the register's record from the keyed CPR hash a
 // credential carries.
 func (a *Activities) personByHash(ctx context.Context, cprHash string, now time.Time) (*domain.Person, error) {
-	row, err := a.Store.PersonByCPRHash(ctx, cprHash, CPRHasher(a.HashKey, now))
+	row, err := a.Store.PersonByCPRHash(ctx, cprHash, register.CPRHasher(a.HashKeys.Lookup(), now))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, temporal.NewNonRetryableApplicationError("the person is no longer in the CPR register", workflows.ErrTypeInvalid, nil)
 	}
@@ -139,16 +139,4 @@ func (a *Activities) personByHash(ctx context.Context, cprHash string, now time.
 		return nil, permanent("parse the register's CPR", err)
 	}
 	return register.ToDomain(row, cpr)
-}
-
-// CPRHasher computes the register's lookup hash of a plain CPR, for
-// store.PersonByCPRHash.
-func CPRHasher(key []byte, now time.Time) func(string) (string, error) {
-	return func(raw string) (string, error) {
-		cpr, err := domain.ParseCPR(raw, now)
-		if err != nil {
-			return "", err
-		}
-		return domain.CPRLookupHash(key, cpr), nil
-	}
 }

@@ -29,7 +29,7 @@ func TestReplacementForAnAbroadOrderGoesToTheOrdersAddress(t *testing.T) {
 	cpr, err := domain.ParseCPR("2007884112", now)
 	require.NoError(t, err)
 	rep := "LONDON"
-	iss := store.Issuance{ID: uuid.NewString(), Path: "abroad", Status: "awaiting_activation", CPRHash: domain.CPRLookupHash(acts.HashKey, cpr),
+	iss := store.Issuance{ID: uuid.NewString(), Path: "abroad", Status: "awaiting_activation", CPRHash: domain.CPRLookupHash(acts.HashKeys.Lookup(), cpr),
 		CPRMasked: cpr.Masked(), Representation: &rep, Reasons: "[]", CreatedAt: now, UpdatedAt: now}
 	require.NoError(t, st.CreateIssuance(ctx, &iss, nil))
 	order := workflows.Recipient{Name: "Jens Udlandsdansker", Lines: []string{"221B Baker Street"}, Postcode: "NW1 6XE", City: "London", Country: "GB"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
@@ -26,8 +27,10 @@ type activationAnswer struct {
 
 // startActivation checks the NemID number and temporary password and asks
 // for the code beside a key the system picked: 201 {activation_id,
-// card_number, key}.
+// card_number, key}. Until that key is answered, every start asks the same
+// one, also after the challenge expired.
 func (c *citizenAPI) startActivation(ec echo.Context) error {
+	began := time.Now()
 	var req activationStart
 	if err := decodeStrict(ec, &req); err != nil {
 		return err
@@ -35,27 +38,34 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"temporary_password", req.TemporaryPassword}); err != nil {
 		return err
 	}
-	if err := c.limitUser(req.UserID); err != nil {
+	ctx := ec.Request().Context()
+	if err := c.limitUser(ctx, req.UserID); err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
 	cred, err := c.credentialForStart(ctx, req.UserID)
+	var wrong *Error
+	if errors.As(err, &wrong) {
+		return c.evenly(began, wrong)
+	}
 	if err != nil {
 		return err
 	}
-	if cred.Locked() {
-		return locked()
+	attemptID, err := c.beginAttempt(ctx, cred)
+	if err != nil {
+		return err
 	}
-	if !domain.VerifyTemporaryPassword(c.hashKey, cred.UserID, req.TemporaryPassword, cred.TemporaryPasswordMAC) {
-		return c.failed(ctx, cred, wrongSecret())
+	if !domain.VerifyTemporaryPassword(c.hashKeys, cred.UserID, req.TemporaryPassword, cred.TemporaryPasswordMAC) {
+		return c.evenly(began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
 	}
 	if err := c.awaitingActivation(ctx, cred); err != nil {
+		c.releaseAttempt(ctx, attemptID)
 		return err
 	}
-	ch, err := c.openChallenge(ctx, cred, store.ChallengeActivation)
+	ch, err := c.openChallenge(ctx, cred, store.ChallengeActivation, attemptID)
 	if err != nil {
 		return err
 	}
+	noStore(ec)
 	return ec.JSON(http.StatusCreated, challengeView("activation_id", ch))
 }
 
@@ -83,14 +93,19 @@ func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	if err := c.checkPasswordPolicy(ctx, cred, req.NewPassword); err != nil {
 		return err
 	}
-	if err := c.checkCode(ctx, ch, req.Code); err != nil {
-		return err
-	}
-	hash, err := domain.HashPassword(req.NewPassword)
+	hash, err := domain.HashPassword(c.hashKeys, req.NewPassword)
 	if err != nil {
 		return fmt.Errorf("hash the new password: %w", err)
 	}
-	if err := succeeded(c.store.Succeed(ctx, store.Success{ChallengeID: ch.ID, At: c.now(), PasswordHash: hash})); err != nil {
+	attemptID, err := c.claim(ctx, ch)
+	if err != nil {
+		return err
+	}
+	if err := c.checkCode(ctx, ch, attemptID, req.Code); err != nil {
+		return err
+	}
+	err = c.store.Succeed(context.WithoutCancel(ctx), store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: c.now(), PasswordHash: hash})
+	if err := succeeded(err); err != nil {
 		return err
 	}
 	if err := c.activate(ctx, cred, ch.ID); err != nil {

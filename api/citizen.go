@@ -38,6 +38,7 @@ func (s *Server) citizenRoutes(e *echo.Echo) {
 	e.POST("/v1/logins", c.startLogin, c.limitAddress)
 	e.POST("/v1/logins/:id", c.answerLogin, c.limitAddress)
 	e.GET("/v1/me", c.me, c.limitAddress)
+	e.POST("/v1/logout", c.logout, c.limitAddress)
 	e.GET("/v1/support", c.support, c.limitAddress)
 
 	staff := e.Group("/v1/credentials", s.authenticate, s.idempotent)
@@ -69,6 +70,28 @@ func (c *citizenAPI) sessionTTL() time.Duration {
 // activation_id or login_id.
 func challengeView(idField string, ch store.Challenge) map[string]string {
 	return map[string]string{idField: ch.ID, "card_number": ch.CardNumber, "key": ch.Key}
+}
+
+// wrongSecretFloor is the least time a wrong user ID or secret takes to
+// answer at the start of an activation or logon. Both paths do most of the
+// same work (an unknown user ID verifies a dummy password), and this floor
+// hides what differs (database reads), so the answer time says nothing
+// about whether a NemID number exists. It also slows guessing.
+const wrongSecretFloor = 100 * time.Millisecond
+
+// evenly holds a 401 back until wrongSecretFloor after the request began.
+func (c *citizenAPI) evenly(began time.Time, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
+		time.Sleep(time.Until(began.Add(wrongSecretFloor)))
+	}
+	return err
+}
+
+// noStore marks an answer that carries a session token, a challenge or a
+// PDF: no cache (browser, proxy) may keep it.
+func noStore(ec echo.Context) {
+	ec.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 }
 
 // Citizen errors. Unknown user IDs answer exactly like wrong passwords.
@@ -115,24 +138,96 @@ func (c *citizenAPI) credentialForStart(ctx context.Context, userID string) (sto
 	return c.settled(ctx, cred.ID)
 }
 
-// failed counts a wrong secret; the answer is 401 whatever the count.
-func (c *citizenAPI) failed(ctx context.Context, cred store.Credential, answer *Error) error {
-	if _, err := c.store.RecordFailure(ctx, cred.ID, c.now()); err != nil {
+// beginAttempt reserves the right to check one secret of a credential
+// (store.BeginAttempt): 423 when it is locked or when the failures counted
+// and the checks in flight could lock it. Every attempt begun ends in
+// failAttempt, or in a release (right secret, or refused for another reason).
+//
+// While other checks in flight fill the budget it waits for them (they take
+// milliseconds): if they were wrong the credential locks and this answers
+// 423 unchecked; if they were right this one goes ahead. A person logging on
+// from two devices at once is never refused for it.
+func (c *citizenAPI) beginAttempt(ctx context.Context, cred store.Credential) (string, error) {
+	id, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.BeginAttempt(ctx, cred.ID, c.now()) })
+	if errors.Is(err, store.ErrLocked) {
+		return "", locked()
+	}
+	if err != nil {
+		return "", fmt.Errorf("begin attempt: %w", err)
+	}
+	return id, nil
+}
+
+// afterChecksInFlight runs begin (an attempt's start) again while other
+// secret checks in flight fill the failure budget, for up to attemptWait;
+// checks stuck in flight longer than that answer ErrLocked, unchecked.
+func afterChecksInFlight(ctx context.Context, begin func() (string, error)) (string, error) {
+	deadline := time.Now().Add(attemptWait)
+	for {
+		id, err := begin()
+		if !errors.Is(err, store.ErrAttemptsInFlight) {
+			return id, err
+		}
+		if !time.Now().Before(deadline) {
+			return "", store.ErrLocked
+		}
+		if err := sleepCtx(ctx, attemptPoll); err != nil {
+			return "", err
+		}
+	}
+}
+
+// How long a secret check waits for others in flight, and how often it looks.
+const (
+	attemptWait = 5 * time.Second
+	attemptPoll = 10 * time.Millisecond
+)
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// failAttempt counts a wrong secret; the answer is 401 whatever the count.
+// The count is written even when the client has gone: hanging up must not
+// make a wrong guess free.
+func (c *citizenAPI) failAttempt(ctx context.Context, attemptID string, cred store.Credential, answer *Error) error {
+	if _, err := c.store.FailAttempt(context.WithoutCancel(ctx), attemptID, cred.ID, c.now()); err != nil {
 		return fmt.Errorf("record failed attempt: %w", err)
 	}
 	return answer
 }
 
-// openChallenge starts (or returns the open) challenge of a kind, with a
-// key drawn from a cryptographic source.
-func (c *citizenAPI) openChallenge(ctx context.Context, cred store.Credential, kind string) (store.Challenge, error) {
+// releaseAttempt ends an attempt that counted nothing. A failure to write
+// it is only logged: the attempt then stops holding its place after
+// store.AttemptLease.
+func (c *citizenAPI) releaseAttempt(ctx context.Context, attemptID string) {
+	if err := c.store.PassAttempt(context.WithoutCancel(ctx), attemptID); err != nil {
+		c.log.ErrorContext(ctx, "release attempt", "error", err.Error())
+	}
+}
+
+// openChallenge ends the attempt whose secret was right and starts (or
+// returns the open) challenge of a kind, with a key drawn from a
+// cryptographic source; 423 when the credential locked meanwhile.
+func (c *citizenAPI) openChallenge(ctx context.Context, cred store.Credential, kind, attemptID string) (store.Challenge, error) {
 	now := c.now()
 	ch := store.Challenge{ID: uuid.NewString(), Kind: kind, CredentialID: cred.ID, CreatedAt: now, ExpiresAt: now.Add(c.challengeTTL())}
-	ch, _, err := c.store.OpenChallenge(ctx, ch, randomIndex)
-	if errors.Is(err, store.ErrNoCodesLeft) {
+	ch, _, err := c.store.OpenChallenge(ctx, ch, attemptID, randomIndex)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return ch, locked()
+	case errors.Is(err, store.ErrNoCodesLeft):
+		c.releaseAttempt(ctx, attemptID)
 		return ch, newError(http.StatusConflict, "no_codes_left", "every code on your cards is used; call support for a new card")
-	}
-	if err != nil {
+	case err != nil:
+		c.releaseAttempt(ctx, attemptID)
 		return ch, fmt.Errorf("open %s challenge: %w", kind, err)
 	}
 	return ch, nil
@@ -161,7 +256,7 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	if err != nil {
 		return ch, cred, fmt.Errorf("load credential of challenge: %w", err)
 	}
-	if err := c.limitUser(cred.UserID); err != nil {
+	if err := c.limitUser(ctx, cred.UserID); err != nil {
 		return ch, cred, err
 	}
 	if cred.Locked() {
@@ -184,30 +279,48 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	return ch, cred, nil
 }
 
-// checkCode verifies the answered code against the stored MAC in constant
-// time; a wrong code ends the challenge and counts as a failed attempt. The
-// right code, spent meanwhile by a concurrent logon, ends it uncounted.
-func (c *citizenAPI) checkCode(ctx context.Context, ch store.Challenge, code string) error {
+// claim takes the challenge for this one answer (store.ClaimChallenge):
+// concurrent answers to it are refused before their code is looked at.
+func (c *citizenAPI) claim(ctx context.Context, ch store.Challenge) (string, error) {
+	attemptID, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.ClaimChallenge(ctx, ch.ID, c.now()) })
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return "", locked()
+	case errors.Is(err, store.ErrChallengeExpired):
+		return "", challengeExpired()
+	case errors.Is(err, store.ErrChallengeClosed):
+		return "", challengeClosed()
+	case err != nil:
+		return "", fmt.Errorf("claim challenge: %w", err)
+	}
+	return attemptID, nil
+}
+
+// checkCode verifies the answered code of a claimed challenge against the
+// stored MAC in constant time; a wrong code ends the challenge and counts
+// as a failed attempt. The right code, spent meanwhile by a concurrent
+// logon, ends it uncounted.
+func (c *citizenAPI) checkCode(ctx context.Context, ch store.Challenge, attemptID, code string) error {
 	stored, err := c.store.CodeOf(ctx, ch.CardNumber, ch.Key)
 	if err != nil {
+		c.releaseAttempt(ctx, attemptID)
 		return fmt.Errorf("load code of key: %w", err)
 	}
-	right := domain.VerifyCodeMAC(c.hashKey, ch.CardNumber, ch.Key, code, stored.CodeMAC)
+	right := domain.VerifyCodeMAC(c.hashKeys, ch.CardNumber, ch.Key, code, stored.CodeMAC)
 	if right && stored.SpentAt == nil {
 		return nil
 	}
-	status, answer := store.ChallengeFailed, wrongCode()
+	ctx = context.WithoutCancel(ctx) // a wrong code counts even if the client hung up
 	if right {
-		status, answer = store.ChallengeSuperseded, challengeClosed()
-	}
-	_, err = c.store.CloseChallenge(ctx, ch.ID, status, !right, c.now())
-	if errors.Is(err, store.ErrChallengeClosed) {
+		if err := c.store.DropAnswer(ctx, ch.ID, attemptID, c.now()); err != nil {
+			return fmt.Errorf("end challenge of a spent code: %w", err)
+		}
 		return challengeClosed()
 	}
-	if err != nil {
+	if _, err := c.store.FailAnswer(ctx, ch.ID, attemptID, c.now()); err != nil {
 		return fmt.Errorf("end challenge after a wrong code: %w", err)
 	}
-	return answer
+	return wrongCode()
 }
 
 // succeeded maps the store's refusals of a correct answer that lost a race.
@@ -227,7 +340,7 @@ func succeeded(err error) error {
 // when the register no longer knows the person.
 func (c *citizenAPI) personOf(ctx context.Context, cprHash string) (*domain.Person, error) {
 	now := c.now()
-	row, err := c.store.PersonByCPRHash(ctx, cprHash, cprHasher(c.hashKey, now))
+	row, err := c.store.PersonByCPRHash(ctx, cprHash, register.CPRHasher(c.hashKey, now))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -243,7 +356,9 @@ func (c *citizenAPI) personOf(ctx context.Context, cprHash string) (*domain.Pers
 
 // dummyHash is verified for unknown user IDs, so that a logon for one takes
 // as long as a wrong password and does not reveal that the ID is unknown.
-var dummyHash = sync.OnceValues(func() (string, error) { return domain.HashPassword("not-a-password-0") })
+var dummyHash = sync.OnceValues(func() (string, error) {
+	return domain.HashPassword(domain.NewHashKeys("dummy", make([]byte, 32)), "not-a-password-0")
+})
 
 // requireFields answers 400 naming the first missing field.
 func requireFields(fields ...[2]string) error {
@@ -253,16 +368,4 @@ func requireFields(fields ...[2]string) error {
 		}
 	}
 	return nil
-}
-
-// cprHasher computes the register's lookup hash of a plain CPR, for
-// store.PersonByCPRHash.
-func cprHasher(key []byte, now time.Time) func(string) (string, error) {
-	return func(raw string) (string, error) {
-		cpr, err := domain.ParseCPR(raw, now)
-		if err != nil {
-			return "", err
-		}
-		return domain.CPRLookupHash(key, cpr), nil
-	}
 }

@@ -43,3 +43,25 @@ func describeJSONError(err error) string {
 	}
 	return "malformed JSON: " + err.Error()
 }
+
+// decodeOptionalEmpty accepts an empty body or an empty JSON object, for
+// actions that take no input (logout).
+func decodeOptionalEmpty(c echo.Context) error {
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, 1<<10))
+	if err != nil {
+		return badRequest("could not read the body")
+	}
+	if strings.TrimSpace(string(raw)) == "" {
+		return nil
+	}
+	var empty struct{}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&empty); err != nil {
+		return badRequest("%s; send no body or {}", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("the body must be empty or {}")
+	}
+	return nil
+}

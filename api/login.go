@@ -35,7 +35,10 @@ type sessionView struct {
 
 // startLogin checks the user ID and password and asks for the code beside
 // a key picked among the unspent codes: 201 {login_id, card_number, key}.
+// The lock is decided before the password is checked and again as the
+// challenge opens (see store.BeginAttempt).
 func (c *citizenAPI) startLogin(ec echo.Context) error {
+	began := time.Now()
 	var req loginStart
 	if err := decodeStrict(ec, &req); err != nil {
 		return err
@@ -43,14 +46,14 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"password", req.Password}); err != nil {
 		return err
 	}
-	if err := c.limitUser(req.UserID); err != nil {
+	ctx := ec.Request().Context()
+	if err := c.limitUser(ctx, req.UserID); err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
 	cred, err := c.credentialForStart(ctx, req.UserID)
 	var wrong *Error
 	if errors.As(err, &wrong) {
-		return spendLikeAPassword(req.Password, wrong)
+		return c.evenly(began, spendLikeAPassword(req.Password, wrong))
 	}
 	if err != nil {
 		return err
@@ -63,20 +66,42 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	}
 	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
 		// Nothing to guess: an unactivated or revoked NemID has no password.
-		return spendLikeAPassword(req.Password, wrongSecret())
+		return c.evenly(began, spendLikeAPassword(req.Password, wrongSecret()))
 	}
-	ok, err := domain.VerifyPassword(*cred.PasswordHash, req.Password)
-	if err != nil {
-		return fmt.Errorf("verify password of credential %s: %w", cred.ID, err)
-	}
-	if !ok {
-		return c.failed(ctx, cred, wrongSecret())
-	}
-	ch, err := c.openChallenge(ctx, cred, store.ChallengeLogon)
+	attemptID, err := c.beginAttempt(ctx, cred)
 	if err != nil {
 		return err
 	}
+	ok, stale, err := domain.VerifyPassword(c.hashKeys, *cred.PasswordHash, req.Password)
+	if err != nil {
+		c.releaseAttempt(ctx, attemptID)
+		return fmt.Errorf("verify password of credential %s: %w", cred.ID, err)
+	}
+	if !ok {
+		return c.evenly(began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
+	}
+	if stale {
+		c.rehash(ctx, cred, req.Password)
+	}
+	ch, err := c.openChallenge(ctx, cred, store.ChallengeLogon, attemptID)
+	if err != nil {
+		return err
+	}
+	noStore(ec)
 	return ec.JSON(http.StatusCreated, challengeView("login_id", ch))
+}
+
+// rehash rewrites a verified password's hash under the current pepper key
+// (after a key rotation, or for a hash from before the pepper). A failure
+// is logged: the old hash keeps verifying, and the next logon tries again.
+func (c *citizenAPI) rehash(ctx context.Context, cred store.Credential, password string) {
+	hash, err := domain.HashPassword(c.hashKeys, password)
+	if err == nil {
+		err = c.store.RehashPassword(ctx, cred.ID, *cred.PasswordHash, hash)
+	}
+	if err != nil {
+		c.log.ErrorContext(ctx, "rehash password under the current key", "credential_id", cred.ID, "error", err.Error())
+	}
 }
 
 // spendLikeAPassword verifies against a dummy hash, so that an unknown user
@@ -86,7 +111,7 @@ func spendLikeAPassword(password string, answer *Error) error {
 	if err != nil {
 		return fmt.Errorf("dummy password hash: %w", err)
 	}
-	if _, err := domain.VerifyPassword(hash, password); err != nil {
+	if _, _, err := domain.VerifyPassword(domain.NewHashKeys("dummy", make([]byte, 32)), hash, password); err != nil {
 		return fmt.Errorf("verify dummy password: %w", err)
 	}
 	return answer
@@ -107,19 +132,25 @@ func (c *citizenAPI) answerLogin(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.checkCode(ctx, ch, req.Code); err != nil {
-		return err
-	}
 	token, err := newSessionToken()
 	if err != nil {
 		return err
 	}
+	attemptID, err := c.claim(ctx, ch)
+	if err != nil {
+		return err
+	}
+	if err := c.checkCode(ctx, ch, attemptID, req.Code); err != nil {
+		return err
+	}
 	now := c.now()
 	sess := &store.Session{TokenHash: store.HashToken(token), CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL())}
-	if err := succeeded(c.store.Succeed(ctx, store.Success{ChallengeID: ch.ID, At: now, Session: sess})); err != nil {
+	err = c.store.Succeed(context.WithoutCancel(ctx), store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: now, Session: sess})
+	if err := succeeded(err); err != nil {
 		return err
 	}
 	c.afterSpend(ctx, cred.ID)
+	noStore(ec)
 	return ec.JSON(http.StatusOK, sessionView{SessionToken: token, ExpiresAt: sess.ExpiresAt})
 }
 

@@ -22,17 +22,30 @@ type meView struct {
 	Cards     []cardView `json:"cards"`
 }
 
+// sessionToken is the session token of Authorization: Bearer, or a 401.
+func sessionToken(ec echo.Context) (string, error) {
+	token, ok := strings.CutPrefix(ec.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return "", newError(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <session_token> from a logon")
+	}
+	return strings.TrimSpace(token), nil
+}
+
+func sessionEnded() *Error {
+	return newError(http.StatusUnauthorized, "unauthorized", "unknown, ended or expired session; log on again")
+}
+
 // me answers who a session belongs to, with the masked CPR and each card's
 // count of unspent codes, oldest card first.
 func (c *citizenAPI) me(ec echo.Context) error {
-	token, ok := strings.CutPrefix(ec.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
-		return newError(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <session_token> from a logon")
+	token, err := sessionToken(ec)
+	if err != nil {
+		return err
 	}
 	ctx := ec.Request().Context()
-	sess, err := c.store.SessionByTokenHash(ctx, store.HashToken(strings.TrimSpace(token)), c.now())
+	sess, err := c.store.SessionByTokenHash(ctx, store.HashToken(token), c.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return newError(http.StatusUnauthorized, "unauthorized", "unknown or expired session; log on again")
+		return sessionEnded()
 	}
 	if err != nil {
 		return err
@@ -54,4 +67,25 @@ func (c *citizenAPI) me(ec echo.Context) error {
 		out.Cards = append(out.Cards, cardView{CardNumber: card.CardNumber, Unspent: card.Unspent})
 	}
 	return ec.JSON(http.StatusOK, out)
+}
+
+// logout ends the session of the bearer token: 200 {}. The body is empty
+// or {}; an ended or unknown session answers 401.
+func (c *citizenAPI) logout(ec echo.Context) error {
+	token, err := sessionToken(ec)
+	if err != nil {
+		return err
+	}
+	if err := decodeOptionalEmpty(ec); err != nil {
+		return err
+	}
+	err = c.store.EndSession(ec.Request().Context(), store.HashToken(token), c.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return sessionEnded()
+	}
+	if err != nil {
+		return err
+	}
+	noStore(ec)
+	return ec.JSON(http.StatusOK, struct{}{})
 }

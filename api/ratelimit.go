@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
@@ -115,7 +116,7 @@ func limitByAddress(l *limiters, c echo.Context) error {
 
 // limitUser rate-limits per NemID number, so that many addresses cannot
 // hammer one credential faster than one address could.
-func (c *citizenAPI) limitUser(userID string) error {
+func (c *citizenAPI) limitUser(_ context.Context, userID string) error {
 	if ok, wait := c.byUser.allow(userID, time.Now()); !ok {
 		return tooMany("user ID", wait)
 	}

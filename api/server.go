@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
@@ -25,7 +26,8 @@ type Server struct {
 	store    *store.Store
 	temporal client.Client
 	cfg      config.Config
-	hashKey  []byte
+	hashKey  []byte          // the CPR lookup key: hashKeys.Lookup()
+	hashKeys domain.HashKeys // NEMID_HASH_KEY: MACs, password pepper
 	log      *slog.Logger
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -41,7 +43,7 @@ type Deps struct {
 	Store    *store.Store
 	Temporal client.Client
 	Config   config.Config
-	HashKey  []byte
+	HashKeys domain.HashKeys
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // where /metrics reads from; the SDK's metrics go here too
 	// TaskQueue overrides workflows.TaskQueue, so that several environments
@@ -51,7 +53,7 @@ type Deps struct {
 
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
-	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
+	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKeys.Lookup(), hashKeys: d.HashKeys, log: d.Logger,
 		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
 	s.register = register.Register{Store: d.Store}
 	s.orders = newLimiters(s.rateLimit())

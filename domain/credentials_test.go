@@ -131,7 +131,7 @@ func TestCredentialsReturnRandomSourceErrors(t *testing.T) {
 		{"temporary password", func(r io.Reader) error { _, err := newTemporaryPassword(r); return err }},
 		{"card number", func(r io.Reader) error { _, err := newCardNumber(r); return err }},
 		{"code card, at once", func(r io.Reader) error { _, err := newCodeCard(r); return err }},
-		{"password salt", func(r io.Reader) error { _, err := hashPassword(r, "secret12", passwordParams); return err }},
+		{"password salt", func(r io.Reader) error { _, err := hashPassword(r, testKeys, "secret12", passwordParams); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

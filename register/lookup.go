@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -44,4 +45,16 @@ func ToDomain(row store.Person, cpr domain.CPR) (*domain.Person, error) {
 		p.ArrivedDK = &d
 	}
 	return p, nil
+}
+
+// CPRHasher computes the lookup hash of a plain CPR under key (the CPR
+// lookup key of NEMID_HASH_KEY), for store.PersonByCPRHash.
+func CPRHasher(key []byte, now time.Time) func(string) (string, error) {
+	return func(raw string) (string, error) {
+		cpr, err := domain.ParseCPR(raw, now)
+		if err != nil {
+			return "", err
+		}
+		return domain.CPRLookupHash(key, cpr), nil
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Challenge kinds and statuses. A challenge asks for the code beside one
@@ -17,6 +16,7 @@ const (
 	ChallengeLogon      = "logon"
 
 	ChallengeOpen       = "open"
+	ChallengeAnswering  = "answering" // claimed by the one answer being checked
 	ChallengeSucceeded  = "succeeded"
 	ChallengeFailed     = "failed"
 	ChallengeExpired    = "expired"
@@ -94,16 +94,21 @@ func (s *Store) ChallengeByID(ctx context.Context, id, kind string) (Challenge, 
 // now. Each expired logon challenge counts as a failed attempt (an
 // unanswered code, DESIGN.md §4); an expired activation challenge does not.
 // Expiry is counted lazily, here, whenever the credential is next touched.
+//
+// A challenge still "answering" long after its TTL belongs to an answer whose
+// process died mid-check; it settles like an unanswered one.
 func (s *Store) SettleExpired(ctx context.Context, credentialID string, now time.Time) (Credential, error) {
 	var out Credential
+	unsettled := []string{ChallengeOpen, ChallengeAnswering}
+	stuck := now.Add(-AttemptLease)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND status = ? AND expires_at <= ?",
-			credentialID, ChallengeActivation, ChallengeOpen, now).
+		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND ((status = ? AND expires_at <= ?) OR (status = ? AND expires_at <= ?))",
+			credentialID, ChallengeActivation, ChallengeOpen, now, ChallengeAnswering, stuck).
 			Updates(map[string]any{"status": ChallengeExpired, "closed_at": now}).Error; err != nil {
 			return fmt.Errorf("expire activation challenges: %w", err)
 		}
-		res := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND status = ? AND expires_at <= ?",
-			credentialID, ChallengeLogon, ChallengeOpen, now).
+		res := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND ((status = ? AND expires_at <= ?) OR (status = ? AND expires_at <= ?))",
+			credentialID, ChallengeLogon, unsettled[0], now, unsettled[1], stuck).
 			Updates(map[string]any{"status": ChallengeExpired, "closed_at": now})
 		if res.Error != nil {
 			return fmt.Errorf("expire logon challenges: %w", res.Error)
@@ -131,6 +136,7 @@ func (s *Store) RecordFailure(ctx context.Context, credentialID string, now time
 
 // countFailures adds n failures in one statement, so concurrent failures
 // never lose a count, and sets locked_at when the total reaches the limit.
+// A lock ends every session of the credential and its open challenges.
 func countFailures(tx *gorm.DB, credentialID string, n int, now time.Time) error {
 	if n == 0 {
 		return nil
@@ -141,22 +147,55 @@ func countFailures(tx *gorm.DB, credentialID string, n int, now time.Time) error
 	if err != nil {
 		return fmt.Errorf("count %d failed attempt(s): %w", n, err)
 	}
+	var c Credential
+	if err := tx.Where("id = ?", credentialID).Take(&c).Error; err != nil {
+		return fmt.Errorf("reload credential: %w", err)
+	}
+	if c.Locked() {
+		return endAccess(tx, credentialID, now)
+	}
 	return nil
 }
 
-// OpenChallenge returns the credential's open challenge of this kind, or
-// opens one for a key drawn by pick among the unspent codes of the oldest
-// card that still has any. Returning the open one (same key) until it is
-// answered or expires means asking again never shows a different key, so
-// nobody can fish for a key whose code they happen to know.
-func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, pick func(n int) (int, error)) (Challenge, bool, error) {
+// endAccess ends a credential's sessions and open challenges: at a lock, a
+// revocation, or an activation that replaces the password.
+func endAccess(tx *gorm.DB, credentialID string, now time.Time) error {
+	if err := tx.Where("credential_id = ?", credentialID).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	if err := tx.Model(&Challenge{}).Where("credential_id = ? AND status = ?", credentialID, ChallengeOpen).
+		Updates(map[string]any{"status": ChallengeSuperseded, "closed_at": now}).Error; err != nil {
+		return fmt.Errorf("close open challenges: %w", err)
+	}
+	return nil
+}
+
+// OpenChallenge ends the attempt whose secret (password or temporary
+// password) was right and, in the same transaction, re-checks the lock
+// (a concurrent wrong secret may have locked the credential meanwhile:
+// ErrLocked) and returns the credential's open challenge of this kind, or
+// opens one. Returning the open one (same key) until it is answered means
+// asking again never shows a different key, so nobody can fish for a key
+// whose code they happen to know. An activation challenge keeps its card
+// and key even past its expiry: the next one asks the same key until it is
+// answered (DESIGN.md §4), so waiting out the TTL reveals nothing. Otherwise
+// a key is drawn by pick among the unspent codes of the oldest card that
+// still has any.
+func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, attemptID string, pick func(n int) (int, error)) (Challenge, bool, error) {
 	out, created := ch, false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.lockCredential(tx, ch.CredentialID); err != nil {
+		c, err := lockedCredential(tx, s.dialect, ch.CredentialID)
+		if err != nil {
 			return err
 		}
+		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
+			return fmt.Errorf("end attempt: %w", err)
+		}
+		if c.Locked() {
+			return ErrLocked
+		}
 		var open Challenge
-		err := tx.Where("credential_id = ? AND kind = ? AND status = ? AND expires_at > ?",
+		err = tx.Where("credential_id = ? AND kind = ? AND status = ? AND expires_at > ?",
 			ch.CredentialID, ch.Kind, ChallengeOpen, ch.CreatedAt).Order("created_at DESC").Take(&open).Error
 		if err == nil {
 			out = open
@@ -165,33 +204,48 @@ func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, pick func(n int
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return fmt.Errorf("find open challenge: %w", err)
 		}
-		card, keys, err := unspentOfOldestCard(tx, ch.CredentialID)
+		card, key, err := nextKey(tx, ch, pick)
 		if err != nil {
 			return err
 		}
-		i, err := pick(len(keys))
-		if err != nil {
-			return fmt.Errorf("pick a key: %w", err)
-		}
-		out.CardNumber, out.Key, out.Status = card, keys[i], ChallengeOpen
+		out.CardNumber, out.Key, out.Status = card, key, ChallengeOpen
 		created = true
 		return tx.Create(&out).Error
 	})
 	return out, created, err
 }
 
-// lockCredential serialises challenge openings of one credential, so two
-// concurrent starts open one challenge, not two. SQLite transactions are
-// immediate and already serialised.
-func (s *Store) lockCredential(tx *gorm.DB, credentialID string) error {
-	if s.dialect != "postgres" {
-		return nil
+// nextKey is the card and key a new challenge asks: for an activation, the
+// key of the last one if it expired unanswered (and its code is unspent);
+// otherwise a fresh draw.
+func nextKey(tx *gorm.DB, ch Challenge, pick func(n int) (int, error)) (string, string, error) {
+	if ch.Kind == ChallengeActivation {
+		var last Challenge
+		err := tx.Where("credential_id = ? AND kind = ?", ch.CredentialID, ch.Kind).
+			Order("created_at DESC").Take(&last).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", "", fmt.Errorf("find last activation challenge: %w", err)
+		}
+		if err == nil && last.Status == ChallengeExpired {
+			var unspent int64
+			if err := tx.Model(&CardCode{}).Where("card_number = ? AND key = ? AND spent_at IS NULL", last.CardNumber, last.Key).
+				Count(&unspent).Error; err != nil {
+				return "", "", fmt.Errorf("check the last key: %w", err)
+			}
+			if unspent == 1 {
+				return last.CardNumber, last.Key, nil
+			}
+		}
 	}
-	var c Credential
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", credentialID).Take(&c).Error; err != nil {
-		return fmt.Errorf("lock credential: %w", notFound(err))
+	card, keys, err := unspentOfOldestCard(tx, ch.CredentialID)
+	if err != nil {
+		return "", "", err
 	}
-	return nil
+	i, err := pick(len(keys))
+	if err != nil {
+		return "", "", fmt.Errorf("pick a key: %w", err)
+	}
+	return card, keys[i], nil
 }
 
 // unspentOfOldestCard lists the unspent keys of the oldest card with any,
@@ -221,37 +275,10 @@ func (s *Store) CodeOf(ctx context.Context, cardNumber, key string) (CardCode, e
 	return c, notFound(err)
 }
 
-// CloseChallenge ends an open challenge as failed (a wrong code) or expired;
-// either counts as a failed attempt when count is set. ErrChallengeClosed
-// when it had already ended, so a failure is never counted twice.
-func (s *Store) CloseChallenge(ctx context.Context, id, status string, count bool, now time.Time) (Credential, error) {
-	var out Credential
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ch Challenge
-		if err := tx.Where("id = ?", id).Take(&ch).Error; err != nil {
-			return err
-		}
-		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", id, ChallengeOpen).
-			Updates(map[string]any{"status": status, "closed_at": now})
-		if res.Error != nil {
-			return fmt.Errorf("close challenge: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrChallengeClosed
-		}
-		if count {
-			if err := countFailures(tx, ch.CredentialID, 1, now); err != nil {
-				return err
-			}
-		}
-		return tx.Where("id = ?", ch.CredentialID).Take(&out).Error
-	})
-	return out, notFound(err)
-}
-
-// Success is everything a correctly answered challenge writes.
+// Success is everything a correctly answered (claimed) challenge writes.
 type Success struct {
 	ChallengeID  string
+	AttemptID    string // the claim's attempt (ClaimChallenge)
 	At           time.Time
 	PasswordHash string   // activation: the new password's argon2id hash
 	Session      *Session // logon: the new session
@@ -269,13 +296,16 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if err := tx.Where("id = ?", in.ChallengeID).Take(&ch).Error; err != nil {
 			return notFound(err)
 		}
-		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", ch.ID, ChallengeOpen).
+		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", ch.ID, ChallengeAnswering).
 			Updates(map[string]any{"status": ChallengeSucceeded, "closed_at": in.At})
 		if res.Error != nil {
 			return fmt.Errorf("close challenge: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
 			return ErrChallengeClosed
+		}
+		if err := tx.Where("id = ?", in.AttemptID).Delete(&Attempt{}).Error; err != nil {
+			return fmt.Errorf("end attempt: %w", err)
 		}
 		res = tx.Model(&CardCode{}).Where("card_number = ? AND key = ? AND spent_at IS NULL", ch.CardNumber, ch.Key).
 			Update("spent_at", in.At)
@@ -345,6 +375,19 @@ func (s *Store) Unlock(ctx context.Context, credentialID string, ev Event) (bool
 		return tx.Create(&ev).Error
 	})
 	return wasLocked, err
+}
+
+// EndSession ends one session (logout); ErrNotFound when it had already
+// ended or expired.
+func (s *Store) EndSession(ctx context.Context, tokenHash string, now time.Time) error {
+	res := s.db.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", tokenHash, now).Delete(&Session{})
+	if res.Error != nil {
+		return fmt.Errorf("end session: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // SessionByTokenHash loads an unexpired session.

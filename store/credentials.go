@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -129,15 +130,38 @@ func (s *Store) CardsOf(ctx context.Context, credentialID string) ([]CodeCard, e
 	return cards, err
 }
 
-// RevokeCredential makes an issuance's credential unusable (expiry, cancel)
-// and purges a handover document still waiting to be printed.
+// RevokeCredential makes an issuance's credential unusable (expiry, cancel),
+// ends its sessions and open challenges, and purges a handover document
+// still waiting to be printed.
 func (s *Store) RevokeCredential(ctx context.Context, issuanceID string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&Credential{}).Where("issuance_id = ? AND status = ?", issuanceID, CredentialPending).
 			Update("status", CredentialRevoked).Error; err != nil {
 			return err
 		}
+		var ids []string
+		if err := tx.Model(&Credential{}).Where("issuance_id = ? AND status = ?", issuanceID, CredentialRevoked).
+			Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := endAccess(tx, id, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
 		return tx.Model(&Letter{}).Where("issuance_id = ? AND kind = ? AND status = ?", issuanceID, KindHandover, LetterHeld).
 			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil}).Error
 	})
+}
+
+// RehashPassword replaces a credential's password hash with one made under
+// the current pepper key, only if it still holds the hash that was verified
+// (a concurrent password change wins).
+func (s *Store) RehashPassword(ctx context.Context, credentialID, verified, rehashed string) error {
+	err := s.db.WithContext(ctx).Model(&Credential{}).Where("id = ? AND password_hash = ?", credentialID, verified).
+		Update("password_hash", rehashed).Error
+	if err != nil {
+		return fmt.Errorf("rehash password: %w", err)
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/opennemid/nemid/activities"
 	"github.com/opennemid/nemid/api"
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/telemetry"
@@ -32,7 +33,7 @@ type runtime struct {
 	store    *store.Store
 	temporal client.Client
 	registry *prometheus.Registry
-	hashKey  []byte
+	hashKeys domain.HashKeys
 }
 
 func loadConfig(dev bool) (config.Config, error) {
@@ -61,7 +62,7 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 
 // openRuntime connects to the database and Temporal.
 func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*runtime, error) {
-	hashKey, err := cfg.HashKeyBytes()
+	hashKeys, err := cfg.HashKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 		_ = st.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKey: hashKey}, nil
+	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKeys: hashKeys}, nil
 }
 
 func (rt *runtime) close() {
@@ -100,7 +101,7 @@ func (rt *runtime) close() {
 // runWorker polls the task queue until ctx ends.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKey: rt.hashKey})
+	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -111,7 +112,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 
 // runAPI serves HTTP until ctx ends, then drains for up to 10 s.
 func (rt *runtime) runAPI(ctx context.Context) error {
-	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKey: rt.hashKey,
+	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKeys: rt.hashKeys,
 		Logger: rt.log, Registry: rt.registry})
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

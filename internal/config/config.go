@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/opennemid/nemid/domain"
 )
 
 // Config is everything the processes need; every field has an environment name.
@@ -24,7 +26,7 @@ type Config struct {
 	TemporalCLI       string // TEMPORAL_CLI
 	HTTPAddr          string // NEMID_HTTP_ADDR
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
-	HashKey           string // NEMID_HASH_KEY: base64 of 32 bytes for keyed lookups and code MACs
+	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
 
 	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW
 	PickupWindow     time.Duration // NEMID_PICKUP_WINDOW
@@ -92,7 +94,7 @@ func (c Config) RequireKeys() error {
 		errs = append(errs, errors.New("NEMID_CODEC_KEY is required (id:base64 of 32 bytes); `nemid dev` generates one"))
 	}
 	if c.HashKey == "" {
-		errs = append(errs, errors.New("NEMID_HASH_KEY is required (base64 of 32 bytes); `nemid dev` generates one"))
+		errs = append(errs, errors.New("NEMID_HASH_KEY is required (id:base64 of at least 32 bytes, comma-separated); `nemid dev` generates one"))
 	}
 	return errors.Join(errs...)
 }
@@ -139,11 +141,7 @@ func keyFile(path string, encode func([]byte) string) (string, error) {
 	return k, nil
 }
 
-// HashKeyBytes decodes NEMID_HASH_KEY.
-func (c Config) HashKeyBytes() ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(c.HashKey)
-	if err != nil || len(b) < 32 {
-		return nil, errors.New("NEMID_HASH_KEY: want base64 of at least 32 bytes")
-	}
-	return b, nil
+// HashKeys decodes NEMID_HASH_KEY ("id:base64,…"; a bare base64 key is id "0").
+func (c Config) HashKeys() (domain.HashKeys, error) {
+	return domain.ParseHashKeys(c.HashKey)
 }

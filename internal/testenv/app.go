@@ -71,7 +71,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	hashKey, err := cfg.HashKeyBytes()
+	hashKeys, err := cfg.HashKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 
 	queue := "test-" + uuid.NewString()
 	w := sdkworker.New(tc, queue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKey: hashKey})
+	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKeys: hashKeys})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 		}
 		t.Cleanup(apiClient.Close)
 	}
-	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKey: hashKey, Logger: log, Registry: reg, TaskQueue: queue})
+	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
