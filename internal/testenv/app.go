@@ -34,12 +34,13 @@ import (
 // App is the whole application against real Temporal and a real database:
 // a worker on a task queue of its own and the API on httptest.
 type App struct {
-	URL      string
-	Store    *store.Store
-	Temporal client.Client
-	Config   config.Config
-	Tokens   map[string]string // "role:scope" → token
-	logs     *lockedWriter
+	URL             string
+	Store           *store.Store
+	TemporalAddress string
+	Temporal        client.Client
+	Config          config.Config
+	Tokens          map[string]string // "role:scope" → token
+	logs            *lockedWriter
 }
 
 // LogText is everything the application has logged so far.
@@ -122,7 +123,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 	if err := st.UpsertPersons(ctx, people); err != nil {
 		t.Fatal(err)
 	}
-	app := &App{URL: srv.URL, Store: st, Temporal: tc, Config: cfg, Tokens: map[string]string{}, logs: logs}
+	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg, Tokens: map[string]string{}, logs: logs}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
 		tok, err := st.CreateToken(ctx, p[0], p[1])

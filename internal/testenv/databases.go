@@ -31,10 +31,12 @@ func Backends() []Backend {
 // SQLite opens a migrated database in the test's temporary directory.
 func SQLite(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "nemid.db"))
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	remember(st, dir)
 	return migrated(t, st)
 }
 
@@ -72,6 +74,7 @@ func Postgres(t *testing.T) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	remember(st, u.String())
 	t.Cleanup(func() {
 		_ = st.Close()
 		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
