@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/testenv"
@@ -274,4 +278,50 @@ func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// TestHashesFromBeforeThePepperKeepVerifying makes the credential look as a
+// database from before key ids and the pepper stored it (a plain argon2id
+// password hash, bare hex MACs), logs on, and sees the hash rewritten with
+// the pepper; then rotates NEMID_HASH_KEY in a second API process (a new
+// key first, the old one kept) and logs on there: what the old key wrote
+// verifies, and the password is rewritten under the new key.
+func TestHashesFromBeforeThePepperKeepVerifying(t *testing.T) {
+	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
+		p := handedOver(t, app, soeren)
+		activate(t, app, p)
+		waitForStatus(t, app, p.issuanceID, "active")
+		cred := failedAttempts(t, app, p.userID)
+		require.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=0$"), *cred.PasswordHash)
+
+		require.NoError(t, app.Store.RewriteForTest(context.Background(), cred.ID, legacyArgon2(t, newPassword)))
+		cred = failedAttempts(t, app, p.userID)
+		require.True(t, strings.HasPrefix(*cred.PasswordHash, "$argon2id$"), "the credential now looks as before the change")
+		require.NotContains(t, cred.TemporaryPasswordMAC, ":")
+
+		logon(t, app, p)
+		cred = failedAttempts(t, app, p.userID)
+		assert.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=0$"), "rehashed with the pepper at logon: %s", *cred.PasswordHash)
+
+		rotated := app.StartAPI(t, "NEMID_HASH_KEY=k2:"+freshKey(t)+",0:"+app.Config.HashKey).Client(app)
+		logon(t, rotated, p) // the codes' bare MACs and the k=0 password verify under the old key
+		cred = failedAttempts(t, app, p.userID)
+		assert.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=k2$"), "rehashed under the new key: %s", *cred.PasswordHash)
+	})
+}
+
+func legacyArgon2(t *testing.T, password string) string {
+	salt := make([]byte, 16)
+	_, err := crand.Read(salt)
+	require.NoError(t, err)
+	sum := argon2.IDKey([]byte(password), salt, 2, 19*1024, 1, 32)
+	return fmt.Sprintf("$argon2id$v=%d$m=19456,t=2,p=1$%s$%s", argon2.Version,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
+}
+
+func freshKey(t *testing.T) string {
+	raw := make([]byte, 32)
+	_, err := crand.Read(raw)
+	require.NoError(t, err)
+	return base64.StdEncoding.EncodeToString(raw)
 }

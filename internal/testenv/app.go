@@ -60,7 +60,7 @@ type Options struct {
 
 // NewApp wires the application exactly as `nemid dev` does, loads the demo
 // register and creates one token per dev principal.
-func NewApp(t *testing.T, st *store.Store, opts Options) *App {
+func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	t.Helper()
 	dev := Temporal(t)
 	cfg, err := config.FromEnv()
@@ -135,7 +135,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 	return app
 }
 
-func randomKey(t *testing.T) string {
+func randomKey(t testing.TB) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)

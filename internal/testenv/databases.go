@@ -19,7 +19,7 @@ import (
 // Backend is one database the same tests run against.
 type Backend struct {
 	Name string
-	Open func(t *testing.T) *store.Store // a fresh, migrated, empty database
+	Open func(t testing.TB) *store.Store // a fresh, migrated, empty database
 }
 
 // Backends are SQLite (always) and Postgres (NEMID_TEST_POSTGRES_URL, by
@@ -29,7 +29,7 @@ func Backends() []Backend {
 }
 
 // SQLite opens a migrated database in the test's temporary directory.
-func SQLite(t *testing.T) *store.Store {
+func SQLite(t testing.TB) *store.Store {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
@@ -48,7 +48,7 @@ func postgresBaseURL() string {
 }
 
 // Postgres creates a database of its own for the test and drops it after.
-func Postgres(t *testing.T) *store.Store {
+func Postgres(t testing.TB) *store.Store {
 	t.Helper()
 	base := postgresBaseURL()
 	admin, err := sql.Open("pgx", base)
@@ -85,7 +85,7 @@ func Postgres(t *testing.T) *store.Store {
 	return migrated(t, st)
 }
 
-func migrated(t *testing.T, st *store.Store) *store.Store {
+func migrated(t testing.TB, st *store.Store) *store.Store {
 	t.Helper()
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
