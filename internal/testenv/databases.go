@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,11 +32,33 @@ func Backends() []Backend {
 // SQLite opens a migrated database in the test's temporary directory.
 func SQLite(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "nemid.db"))
+	path := filepath.Join(t.TempDir(), "nemid.db")
+	st, err := store.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sources.Store(st, func() (*store.Store, error) { return store.OpenSQLite(path) })
 	return migrated(t, st)
+}
+
+// sources remember how each test database was opened, for Reopen.
+var sources sync.Map // *store.Store → func() (*store.Store, error)
+
+// Reopen opens a second, independent connection (pool) to the database
+// behind st, as a second API process would: for SQLite the same file, for
+// Postgres the same database. It is closed when the test ends.
+func Reopen(t *testing.T, st *store.Store) *store.Store {
+	t.Helper()
+	open, ok := sources.Load(st)
+	if !ok {
+		t.Fatal("Reopen: the store was not opened by testenv")
+	}
+	again, err := open.(func() (*store.Store, error))()
+	if err != nil {
+		t.Fatalf("reopen the database: %v", err)
+	}
+	t.Cleanup(func() { _ = again.Close() })
+	return again
 }
 
 func postgresBaseURL() string {
@@ -72,6 +95,7 @@ func Postgres(t *testing.T) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sources.Store(st, func() (*store.Store, error) { return store.Open(u.String(), "") })
 	t.Cleanup(func() {
 		_ = st.Close()
 		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
