@@ -43,7 +43,7 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"password", req.Password}); err != nil {
 		return err
 	}
-	if err := c.limitUser(req.UserID); err != nil {
+	if err := c.limitUser(ec.Request().Context(), req.UserID); err != nil {
 		return err
 	}
 	ctx := ec.Request().Context()
