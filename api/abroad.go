@@ -18,12 +18,15 @@ const maxAddressLines, maxAddressField = 4, 100
 // createAbroadIssuance accepts an online order from a person living abroad.
 // Anyone may order (the person proves identity with the document and later
 // at the representation), so anonymous orders are rate limited per client
-// address like the citizen routes. Only a keyed MAC of the document number
-// is kept, for comparing it at the pickup.
+// address, and every order per CPR number (limitOrdersFor). An anonymous
+// order is no register oracle: until its document matches the register, it
+// hears only abroad_document_mismatch besides what the request itself
+// breaks (domain.AbroadFacts.Anonymous). Only a keyed MAC of the document
+// number is kept, for comparing it at the pickup.
 func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error {
 	p, signedIn := principalOf(c)
 	if !signedIn {
-		if err := limitByAddress(s.orders, c); err != nil {
+		if err := s.limitOrderAddress(c); err != nil {
 			return err
 		}
 		p = Principal{Role: "citizen", Scope: "online"}
@@ -33,12 +36,18 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 	}
 	ctx := c.Request().Context()
 	now := s.now()
-	facts := domain.AbroadFacts{Today: now, Representations: domain.BuiltinRepresentations()}
+	// Counted before the register is read, the same way for a CPR number
+	// the register knows and one it does not.
+	if cpr, err := domain.ParseCPR(req.CPR, now); err == nil {
+		if err := s.limitOrdersFor(ctx, cpr); err != nil {
+			return err
+		}
+	}
 	cpr, person, err := s.applicant(ctx, req.CPR, now)
 	if err != nil {
 		return err
 	}
-	facts.Person = person
+	facts := domain.AbroadFacts{Person: person, Today: now, Representations: domain.BuiltinRepresentations(), Anonymous: !signedIn}
 	app := domain.AbroadApplication{CPR: req.CPR, Document: *req.Document, Address: *req.Address, Representation: req.Representation}
 	outcome, violations := domain.EvaluateAbroad(app, facts)
 	if len(violations) > 0 {

@@ -19,11 +19,9 @@ import (
 )
 
 // citizenAPI serves the routes citizens call with their credentials rather
-// than a token. It keeps its own rate limiters next to the Server.
+// than a token, rate limited per client address and per user ID.
 type citizenAPI struct {
 	*Server
-	byAddress *limiters
-	byUser    *limiters
 }
 
 // citizenRoutes registers the routes citizens call with their credentials
@@ -31,8 +29,7 @@ type citizenAPI struct {
 // goes through the idempotency store: a stored logon answer would keep a
 // session token in plaintext. Unlock is staff's, on a group of its own.
 func (s *Server) citizenRoutes(e *echo.Echo) {
-	perSecond := s.rateLimit()
-	c := &citizenAPI{Server: s, byAddress: newLimiters(perSecond), byUser: newLimiters(perSecond)}
+	c := &citizenAPI{Server: s}
 	e.POST("/v1/activations", c.startActivation, c.limitAddress)
 	e.POST("/v1/activations/:id", c.answerActivation, c.limitAddress)
 	e.POST("/v1/logins", c.startLogin, c.limitAddress)

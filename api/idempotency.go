@@ -16,8 +16,10 @@ import (
 const maxIdempotencyKeyLen = 200
 
 // idempotent makes a POST with an Idempotency-Key answer its first answer
-// again. The key is scoped to the principal; reusing it for a different
-// request is refused, and a request still running answers 409.
+// again for 24 hours (store.IdempotencyKeyTTL; an older key is unused). The
+// key is scoped to the principal, or for anonymous callers to the client
+// address; reusing it for a different request is refused, and a request
+// still running answers 409.
 func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -32,7 +34,9 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			return badRequest("could not read the body")
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
-		principal := "anonymous"
+		// Anonymous callers share no key space: each client address has its
+		// own, so one caller's key never answers another's request.
+		principal := "anonymous:" + clientAddress(c)
 		if p, ok := principalOf(c); ok {
 			principal = p.TokenID
 		}
@@ -40,6 +44,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		claim := store.IdempotencyKey{Principal: principal, Key: key, Method: http.MethodPost,
 			Path: c.Request().URL.Path, RequestHash: hex.EncodeToString(sum[:])}
 		ctx := c.Request().Context()
+		s.housekeeping(ctx)
 		prior, claimed, err := s.store.ClaimIdempotencyKey(ctx, claim)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,7 +36,9 @@ type Server struct {
 	now      func() time.Time
 	queue    string
 	register register.Register
-	orders   *limiters // anonymous abroad orders, per client address
+	// nextSweep is when this process next deletes expired limits and
+	// idempotency keys (UnixNano); see housekeeping.
+	nextSweep atomic.Int64
 }
 
 // Deps are the Server's collaborators.
@@ -56,7 +59,6 @@ func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKeys.Lookup(), hashKeys: d.HashKeys, log: d.Logger,
 		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
 	s.register = register.Register{Store: d.Store}
-	s.orders = newLimiters(s.rateLimit())
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
 	}

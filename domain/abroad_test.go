@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func briton() *Person {
 	return &Person{CPR: fixtureCPR(applicantCPR), Name: "Karen Jensen", AddressLines: []string{"1 High Street"},
@@ -135,5 +138,90 @@ func TestReferenceData(t *testing.T) {
 	reps[0].Address.Lines[0] = "changed"
 	if BuiltinRepresentations()[0].Address.Lines[0] == "changed" {
 		t.Error("callers can change the built-in data")
+	}
+}
+
+// TestAnonymousAbroadOrderIsNoRegisterOracle: without a token, an order
+// whose document does not match learns nothing the register says
+// (DESIGN.md §9). Unknown, deceased, living in Denmark and another number
+// answer the very same violations; what the request alone decides is still
+// reported; a matching document reveals the register-derived codes.
+func TestAnonymousAbroadOrderIsNoRegisterOracle(t *testing.T) {
+	london := Address{Lines: []string{"10 Downing St"}, Postcode: "SW1A 2AA", City: "London", Country: "GB"}
+	order := func(change func(*AbroadApplication)) AbroadApplication {
+		a := AbroadApplication{CPR: applicantCPR, Address: london, Representation: "LONDON",
+			Document: Document{Type: DocDanishPassport, Number: "207999999"}}
+		if change != nil {
+			change(&a)
+		}
+		return a
+	}
+	evaluate := func(app AbroadApplication, p *Person) []Violation {
+		_, vs := EvaluateAbroad(app, AbroadFacts{Person: p, Today: counterToday,
+			Representations: BuiltinRepresentations(), Anonymous: true})
+		return vs
+	}
+	inDenmark := func(p *Person) { p.Country = "DK" }
+	dead := func(p *Person) { p.Deceased = true }
+
+	mismatch := evaluate(order(nil), briton())
+	checkViolations(t, mismatch, []string{CodeAbroadDocumentMismatch}, "0101901234", "207123456")
+	for name, p := range map[string]*Person{
+		"unknown CPR":      nil,
+		"deceased":         with(briton(), dead),
+		"lives in Denmark": with(briton(), inDenmark),
+		"all of it":        with(briton(), func(p *Person) { dead(p); inDenmark(p); p.DanishPassport = "" }),
+	} {
+		if got := evaluate(order(nil), p); !slices.Equal(got, mismatch) {
+			t.Errorf("%s: %v, want exactly %v", name, got, mismatch)
+		}
+	}
+
+	requestOnly := []struct {
+		name   string
+		app    AbroadApplication
+		person *Person
+		want   []string
+	}{
+		{"an invalid CPR number", order(func(a *AbroadApplication) { a.CPR = "320190-1234" }), nil,
+			[]string{CodeCPRInvalid, CodeAbroadDocumentMismatch}},
+		{"under 15 by the number, unknown", order(func(a *AbroadApplication) { a.CPR = "160615-4000" }), nil,
+			[]string{CodeUnder15, CodeAbroadDocumentMismatch}},
+		{"under 15 by the number, known and deceased", order(func(a *AbroadApplication) { a.CPR = "160615-4000" }),
+			with(briton(), dead), []string{CodeUnder15, CodeAbroadDocumentMismatch}},
+		{"an unknown representation", order(func(a *AbroadApplication) { a.Representation = "OSLO" }), nil,
+			[]string{CodeAbroadDocumentMismatch, CodeRepresentationUnknown}},
+		{"the order's address in Denmark", order(func(a *AbroadApplication) { a.Address.Country = "DK" }),
+			with(briton(), inDenmark), []string{CodeNotAbroad, CodeAbroadDocumentMismatch}},
+		{"an expired passport", order(func(a *AbroadApplication) { a.Document.Expires = date("2020-01-01") }), nil,
+			[]string{CodeDocumentExpired, CodeAbroadDocumentMismatch}},
+		{"a foreign passport", order(func(a *AbroadApplication) { a.Document.Type = DocPassport }),
+			with(briton(), inDenmark), []string{CodeAbroadDocumentMismatch}},
+		{"an unknown document type", order(func(a *AbroadApplication) { a.Document.Type = "library_card" }),
+			with(briton(), dead), []string{CodeDocumentUnknown}},
+	}
+	for _, tt := range requestOnly {
+		t.Run(tt.name, func(t *testing.T) {
+			checkViolations(t, evaluate(tt.app, tt.person), tt.want, "0101901234", "207123456")
+		})
+	}
+
+	matching := func(a *AbroadApplication) { a.Document.Number = "207-123 456" }
+	revealed := []struct {
+		name   string
+		app    AbroadApplication
+		person *Person
+		want   []string
+	}{
+		{"accepted", order(matching), briton(), nil},
+		{"deceased", order(matching), with(briton(), dead), []string{CodeDeceased}},
+		{"lives in Denmark", order(matching), with(briton(), inDenmark), []string{CodeNotAbroad, CodeRepresentationCountry}},
+		{"another country's representation", order(func(a *AbroadApplication) { matching(a); a.Representation = "PARIS" }),
+			briton(), []string{CodeRepresentationCountry}},
+	}
+	for _, tt := range revealed {
+		t.Run("matching document: "+tt.name, func(t *testing.T) {
+			checkViolations(t, evaluate(tt.app, tt.person), tt.want, "0101901234", "207123456")
+		})
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -21,20 +22,52 @@ type IdempotencyKey struct {
 	CreatedAt    time.Time
 }
 
-// ClaimIdempotencyKey inserts a pending claim. When the key exists it
-// returns the earlier row and claimed=false.
+// IdempotencyKeyTTL is how long a key is remembered (DESIGN.md §9): an
+// older key is treated as unused, and its row replaced.
+const IdempotencyKeyTTL = 24 * time.Hour
+
+// claimSQL inserts a pending claim, or takes over the key's row when it has
+// expired; a live row is left alone, and the statement then changes nothing.
+const claimSQL = `
+INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status_code, response_body, created_at)
+VALUES (?, ?, ?, ?, ?, 0, NULL, ?)
+ON CONFLICT (principal, key) DO UPDATE SET
+	method = excluded.method, path = excluded.path, request_hash = excluded.request_hash,
+	status_code = 0, response_body = NULL, created_at = excluded.created_at
+WHERE idempotency_keys.created_at <= ?`
+
+// ClaimIdempotencyKey inserts a pending claim, replacing a row older than
+// IdempotencyKeyTTL. When a live row holds the key it returns that row and
+// claimed=false.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (IdempotencyKey, bool, error) {
 	k.CreatedAt = time.Now().UTC()
-	err := s.db.WithContext(ctx).Create(&k).Error
-	if err == nil {
-		return k, true, nil
+	k.StatusCode, k.ResponseBody = 0, nil
+	db := s.db.WithContext(ctx)
+	// A live row can be released (deleted) between the claim and reading
+	// it; then the key is free and the claim is tried again.
+	for range 3 {
+		res := db.Exec(claimSQL, k.Principal, k.Key, k.Method, k.Path, k.RequestHash, k.CreatedAt,
+			k.CreatedAt.Add(-IdempotencyKeyTTL))
+		if res.Error != nil {
+			return IdempotencyKey{}, false, res.Error
+		}
+		if res.RowsAffected > 0 {
+			return k, true, nil
+		}
+		var existing IdempotencyKey
+		err := db.Where("principal = ? AND key = ?", k.Principal, k.Key).Take(&existing).Error
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return existing, false, err
+		}
 	}
-	if !errors.Is(err, gorm.ErrDuplicatedKey) {
-		return IdempotencyKey{}, false, err
-	}
-	var existing IdempotencyKey
-	err = s.db.WithContext(ctx).Where("principal = ? AND key = ?", k.Principal, k.Key).Take(&existing).Error
-	return existing, false, err
+	return IdempotencyKey{}, false, fmt.Errorf("claim idempotency key: released and taken again repeatedly")
+}
+
+// DeleteExpiredIdempotencyKeys removes keys older than IdempotencyKeyTTL
+// at now; ClaimIdempotencyKey already treats them as unused.
+func (s *Store) DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("created_at <= ?", now.Add(-IdempotencyKeyTTL).UTC()).Delete(&IdempotencyKey{})
+	return res.RowsAffected, res.Error
 }
 
 // CompleteIdempotencyKey stores the answer to replay.

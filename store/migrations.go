@@ -18,11 +18,15 @@ type migration struct {
 }
 
 var dialectTypes = map[string]*strings.Replacer{
-	"postgres": strings.NewReplacer("{{serial}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ", "{{bytes}}", "BYTEA"),
-	"sqlite":   strings.NewReplacer("{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME", "{{bytes}}", "BLOB"),
+	"postgres": strings.NewReplacer("{{serial}}", "BIGSERIAL PRIMARY KEY", "{{ts}}", "TIMESTAMPTZ", "{{bytes}}", "BYTEA",
+		"{{float}}", "DOUBLE PRECISION", "{{least}}", "LEAST", "{{greatest}}", "GREATEST"),
+	"sqlite": strings.NewReplacer("{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{ts}}", "DATETIME", "{{bytes}}", "BLOB",
+		"{{float}}", "REAL", "{{least}}", "MIN", "{{greatest}}", "MAX"),
 }
 
 // migrations are append-only: never edit one that has shipped, add the next.
+// Versions may have gaps (6 and 7 are another branch's): Migrate applies
+// each version it has not applied yet, in list order, whatever came before.
 var migrations = []migration{
 	{1, "register, tokens, issuances, timeline, idempotency", `
 CREATE TABLE persons (
@@ -184,6 +188,26 @@ CREATE TABLE secret_attempts (
 );
 CREATE INDEX secret_attempts_by_credential ON secret_attempts (credential_id, started_at);
 CREATE INDEX sessions_by_credential ON sessions (credential_id);
+`},
+	{7, "rate limits shared by API processes, abroad orders per CPR, idempotency key expiry", `
+CREATE TABLE rate_buckets (
+	bucket TEXT PRIMARY KEY,
+	tokens {{float}} NOT NULL,
+	refilled_us BIGINT NOT NULL,
+	allowed BOOLEAN NOT NULL
+);
+CREATE INDEX rate_buckets_by_refill ON rate_buckets (refilled_us);
+CREATE TABLE abroad_order_windows (
+	cpr_hash TEXT PRIMARY KEY,
+	at1_us BIGINT NOT NULL,
+	at2_us BIGINT NOT NULL,
+	at3_us BIGINT NOT NULL,
+	at4_us BIGINT NOT NULL,
+	at5_us BIGINT NOT NULL,
+	allowed BOOLEAN NOT NULL
+);
+CREATE INDEX abroad_order_windows_by_last ON abroad_order_windows (at5_us);
+CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
 `},
 }
 

@@ -41,6 +41,7 @@ type App struct {
 	Config          config.Config
 	Tokens          map[string]string // "role:scope" → token
 	logs            *lockedWriter
+	api             api.Deps // how the API was wired, for SecondAPI
 }
 
 // LogText is everything the application has logged so far.
@@ -111,8 +112,8 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		}
 		t.Cleanup(apiClient.Close)
 	}
-	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue})
-	srv := httptest.NewServer(e)
+	deps := api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue}
+	srv := httptest.NewServer(api.New(deps))
 	t.Cleanup(srv.Close)
 
 	ctx := context.Background()
@@ -123,7 +124,8 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	if err := st.UpsertPersons(ctx, people); err != nil {
 		t.Fatal(err)
 	}
-	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg, Tokens: map[string]string{}, logs: logs}
+	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg,
+		Tokens: map[string]string{}, logs: logs, api: deps}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
 		tok, err := st.CreateToken(ctx, p[0], p[1])
@@ -133,6 +135,20 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		app.Tokens[p[0]+":"+p[1]] = tok
 	}
 	return app
+}
+
+// SecondAPI starts another API process beside the app's, as a second
+// replica would run: its own api.New with its own connection pool to the
+// same database (Reopen), the same configuration, keys, Temporal and task
+// queue. It answers the new server's URL.
+func (a *App) SecondAPI(t *testing.T) string {
+	t.Helper()
+	deps := a.api
+	deps.Store = Reopen(t, a.Store)
+	deps.Registry = prometheus.NewRegistry()
+	srv := httptest.NewServer(api.New(deps))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func randomKey(t testing.TB) string {
@@ -152,14 +168,22 @@ type Response struct {
 }
 
 // Request describes one call; Body is marshalled unless it is a string.
+// From, when set, is the loopback address the call comes from (ClientFrom).
 type Request struct {
 	Method, Path, Token string
 	Body                any
 	Header              map[string]string
+	From                string
 }
 
 // Do sends a request and decodes a JSON object answer.
 func (a *App) Do(t *testing.T, r Request) Response {
+	t.Helper()
+	return Do(t, a.URL, r)
+}
+
+// Do sends a request to the server at base and decodes a JSON object answer.
+func Do(t testing.TB, base string, r Request) Response {
 	t.Helper()
 	var body io.Reader
 	switch b := r.Body.(type) {
@@ -173,7 +197,7 @@ func (a *App) Do(t *testing.T, r Request) Response {
 		}
 		body = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(r.Method, a.URL+r.Path, body)
+	req, err := http.NewRequest(r.Method, base+r.Path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +210,11 @@ func (a *App) Do(t *testing.T, r Request) Response {
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if r.From != "" {
+		client = ClientFrom(t, r.From)
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,12 +33,34 @@ func Backends() []Backend {
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	path := filepath.Join(dir, "nemid.db")
+	st, err := store.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	remember(st, dir)
+	sources.Store(st, func() (*store.Store, error) { return store.OpenSQLite(path) })
 	return migrated(t, st)
+}
+
+// sources remember how each test database was opened, for Reopen.
+var sources sync.Map // *store.Store → func() (*store.Store, error)
+
+// Reopen opens a second, independent connection (pool) to the database
+// behind st, as a second API process would: for SQLite the same file, for
+// Postgres the same database. It is closed when the test ends.
+func Reopen(t *testing.T, st *store.Store) *store.Store {
+	t.Helper()
+	open, ok := sources.Load(st)
+	if !ok {
+		t.Fatal("Reopen: the store was not opened by testenv")
+	}
+	again, err := open.(func() (*store.Store, error))()
+	if err != nil {
+		t.Fatalf("reopen the database: %v", err)
+	}
+	t.Cleanup(func() { _ = again.Close() })
+	return again
 }
 
 func postgresBaseURL() string {
@@ -75,6 +98,7 @@ func Postgres(t testing.TB) *store.Store {
 		t.Fatal(err)
 	}
 	remember(st, u.String())
+	sources.Store(st, func() (*store.Store, error) { return store.Open(u.String(), "") })
 	t.Cleanup(func() {
 		_ = st.Close()
 		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
