@@ -52,10 +52,10 @@ func send(client *http.Client, base string, r testenv.Request) answer {
 	return answer{status: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), body: b, err: err}
 }
 
-// burst sends the requests at once, each to its server, and counts what
+// limitedBurst sends the requests at once, each to its server, and counts what
 // got through (not 429). It also answers how long the burst took, from the
 // first request sent to the last answer: the buckets refill meanwhile.
-func burst(t *testing.T, targets []string, reqs []testenv.Request) (passed int, elapsed time.Duration) {
+func limitedBurst(t *testing.T, targets []string, reqs []testenv.Request) (passed int, elapsed time.Duration) {
 	t.Helper()
 	answers := make([]answer, len(reqs))
 	clients := make([]*http.Client, len(reqs))
@@ -104,7 +104,7 @@ func TestRateLimitsHoldAcrossAPIProcesses(t *testing.T) {
 			for i := range reqs {
 				reqs[i] = testenv.Request{Method: "GET", Path: "/v1/support", From: "127.0.9.1"}
 			}
-			passed, elapsed := burst(t, servers, reqs)
+			passed, elapsed := limitedBurst(t, servers, reqs)
 			t.Logf("%d of %d passed in %v", passed, len(reqs), elapsed)
 			assert.Positive(t, passed)
 			assert.LessOrEqual(t, passed, allowance(perSecond, elapsed), "one address over two servers gets one bucket")
@@ -118,7 +118,7 @@ func TestRateLimitsHoldAcrossAPIProcesses(t *testing.T) {
 				reqs[i] = testenv.Request{Method: "POST", Path: "/v1/activations", From: from,
 					Body: map[string]string{"user_id": "987654321", "temporary_password": "123456"}}
 			}
-			passed, elapsed := burst(t, servers, reqs)
+			passed, elapsed := limitedBurst(t, servers, reqs)
 			t.Logf("%d of %d passed in %v", passed, len(reqs), elapsed)
 			assert.Positive(t, passed)
 			assert.LessOrEqual(t, passed, allowance(perSecond, elapsed), "one user ID over two servers and 16 addresses gets one bucket")
@@ -130,7 +130,7 @@ func TestRateLimitsHoldAcrossAPIProcesses(t *testing.T) {
 				// A CPR number that does not parse is not counted per CPR.
 				reqs[i] = testenv.Request{Method: "POST", Path: "/v1/issuances", From: "127.0.9.2", Body: abroadOrder("3201901234", nil)}
 			}
-			passed, elapsed := burst(t, servers, reqs)
+			passed, elapsed := limitedBurst(t, servers, reqs)
 			t.Logf("%d of %d passed in %v", passed, len(reqs), elapsed)
 			assert.Positive(t, passed)
 			assert.LessOrEqual(t, passed, allowance(perSecond, elapsed), "one address over two servers gets one bucket")
