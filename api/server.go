@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -33,7 +34,8 @@ type Server struct {
 	now      func() time.Time
 	queue    string
 	register register.Register
-	orders   *limiters // anonymous abroad orders, per client address
+	orders   *limiters       // anonymous abroad orders, per client address
+	keys     *letterkeys.Dir // the keys letter PDFs are sealed under
 }
 
 // Deps are the Server's collaborators.
@@ -47,12 +49,15 @@ type Deps struct {
 	// TaskQueue overrides workflows.TaskQueue, so that several environments
 	// (or parallel tests) can share one Temporal namespace.
 	TaskQueue string
+	// LetterKeys is the directory of letter keys (NEMID_LETTER_KEY_DIR),
+	// shared with the worker that seals the letters.
+	LetterKeys *letterkeys.Dir
 }
 
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKey, log: d.Logger,
-		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
+		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue, keys: d.LetterKeys}
 	s.register = register.Register{Store: d.Store}
 	s.orders = newLimiters(s.rateLimit())
 	if s.queue == "" {

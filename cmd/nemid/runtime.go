@@ -19,6 +19,7 @@ import (
 	"github.com/opennemid/nemid/api"
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
@@ -33,6 +34,7 @@ type runtime struct {
 	temporal client.Client
 	registry *prometheus.Registry
 	hashKey  []byte
+	keys     *letterkeys.Dir // NEMID_LETTER_KEY_DIR: the worker seals letters, the API opens and destroys their keys
 }
 
 func loadConfig(dev bool) (config.Config, error) {
@@ -69,6 +71,10 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 	if err != nil {
 		return nil, err
 	}
+	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -87,7 +93,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 		_ = st.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKey: hashKey}, nil
+	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKey: hashKey, keys: keys}, nil
 }
 
 func (rt *runtime) close() {
@@ -100,7 +106,7 @@ func (rt *runtime) close() {
 // runWorker polls the task queue until ctx ends.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKey: rt.hashKey})
+	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKey: rt.hashKey, LetterKeys: rt.keys})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -112,7 +118,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 // runAPI serves HTTP until ctx ends, then drains for up to 10 s.
 func (rt *runtime) runAPI(ctx context.Context) error {
 	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKey: rt.hashKey,
-		Logger: rt.log, Registry: rt.registry})
+		Logger: rt.log, Registry: rt.registry, LetterKeys: rt.keys})
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/opennemid/nemid/api"
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
@@ -39,7 +41,10 @@ type App struct {
 	Temporal client.Client
 	Config   config.Config
 	Tokens   map[string]string // "role:scope" → token
-	logs     *lockedWriter
+	// LetterKeys is the key directory the worker and the API share
+	// (Config.LetterKeyDir, a temporary directory of the test's own).
+	LetterKeys *letterkeys.Dir
+	logs       *lockedWriter
 }
 
 // LogText is everything the application has logged so far.
@@ -68,8 +73,13 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 	}
 	cfg.CodecKeys = "test:" + randomKey(t)
 	cfg.HashKey = randomKey(t)
+	cfg.LetterKeyDir = filepath.Join(t.TempDir(), "letter-keys")
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
+	}
+	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	hashKey, err := cfg.HashKeyBytes()
 	if err != nil {
@@ -95,7 +105,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 
 	queue := "test-" + uuid.NewString()
 	w := sdkworker.New(tc, queue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKey: hashKey})
+	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKey: hashKey, LetterKeys: keys})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +120,8 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 		}
 		t.Cleanup(apiClient.Close)
 	}
-	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKey: hashKey, Logger: log, Registry: reg, TaskQueue: queue})
+	e := api.New(api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKey: hashKey, Logger: log, Registry: reg, TaskQueue: queue,
+		LetterKeys: keys})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
@@ -122,7 +133,7 @@ func NewApp(t *testing.T, st *store.Store, opts Options) *App {
 	if err := st.UpsertPersons(ctx, people); err != nil {
 		t.Fatal(err)
 	}
-	app := &App{URL: srv.URL, Store: st, Temporal: tc, Config: cfg, Tokens: map[string]string{}, logs: logs}
+	app := &App{URL: srv.URL, Store: st, Temporal: tc, Config: cfg, Tokens: map[string]string{}, LetterKeys: keys, logs: logs}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
 		tok, err := st.CreateToken(ctx, p[0], p[1])

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,22 +19,25 @@ import (
 type Backend struct {
 	Name string
 	Open func(t *testing.T) *store.Store // a fresh, migrated, empty database
+	// OpenDisk is Open with a view of the database from below: its raw
+	// files and statements run past the application (see Disk).
+	OpenDisk func(t *testing.T) (*store.Store, *Disk)
 }
 
 // Backends are SQLite (always) and Postgres (NEMID_TEST_POSTGRES_URL, by
 // default the local server): run each test body once per backend.
 func Backends() []Backend {
-	return []Backend{{Name: "sqlite", Open: SQLite}, {Name: "postgres", Open: Postgres}}
+	return []Backend{
+		{Name: "sqlite", Open: SQLite, OpenDisk: SQLiteDisk},
+		{Name: "postgres", Open: Postgres, OpenDisk: PostgresDisk},
+	}
 }
 
 // SQLite opens a migrated database in the test's temporary directory.
 func SQLite(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "nemid.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return migrated(t, st)
+	st, _ := SQLiteDisk(t)
+	return st
 }
 
 func postgresBaseURL() string {
@@ -48,6 +50,13 @@ func postgresBaseURL() string {
 // Postgres creates a database of its own for the test and drops it after.
 func Postgres(t *testing.T) *store.Store {
 	t.Helper()
+	st, _ := PostgresDisk(t)
+	return st
+}
+
+// PostgresDisk is Postgres with the Disk view of the test's database.
+func PostgresDisk(t *testing.T) (*store.Store, *Disk) {
+	t.Helper()
 	base := postgresBaseURL()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -58,6 +67,10 @@ func Postgres(t *testing.T) *store.Store {
 	if err := admin.PingContext(ctx); err != nil {
 		_ = admin.Close()
 		Unavailable(t, "Postgres at %s is unreachable: %v", redact(base), err)
+	}
+	var walStart string // the WAL from here on holds everything this test's database saw
+	if err := admin.QueryRowContext(ctx, "SELECT pg_walfile_name(pg_current_wal_lsn())").Scan(&walStart); err != nil {
+		walStart = "" // on a standby or without the privilege: Disk.EachFile says so when it is used
 	}
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
@@ -79,7 +92,7 @@ func Postgres(t *testing.T) *store.Store {
 		}
 		_ = admin.Close()
 	})
-	return migrated(t, st)
+	return migrated(t, st), &Disk{Backend: "postgres", pg: &pgDisk{admin: admin, url: u.String(), name: name, walStart: walStart}}
 }
 
 func migrated(t *testing.T, st *store.Store) *store.Store {
