@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -19,6 +22,10 @@ type Activities struct {
 	Store    *store.Store
 	Logger   *slog.Logger
 	HashKeys domain.HashKeys // NEMID_HASH_KEY: MACs of codes and temporary passwords, CPR lookups
+	// LetterKeys is where every letter's PDF key is created
+	// (NEMID_LETTER_KEY_DIR), shared with the API that serves, dispatches
+	// and hands over the letters and destroys the keys.
+	LetterKeys *letterkeys.Dir
 }
 
 func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }
@@ -47,8 +54,23 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 	return nil
 }
 
-// RevokeCredentials makes an issuance's unactivated credentials unusable.
+// RevokeCredentials makes an issuance's unactivated credentials unusable
+// and purges a handover document still held: its key is destroyed first, so
+// a failure in between leaves a document that is already gone, and a retry
+// finishes the purge.
 func (a *Activities) RevokeCredentials(ctx context.Context, issuanceID string) error {
+	held, err := a.Store.HeldHandoverLetterIDs(ctx, issuanceID)
+	if err != nil {
+		return fmt.Errorf("list the held handover documents of %s: %w", issuanceID, err)
+	}
+	for _, id := range held {
+		if a.LetterKeys == nil {
+			return temporal.NewNonRetryableApplicationError("no letter key directory configured (NEMID_LETTER_KEY_DIR)", workflows.ErrTypeInvalid, nil)
+		}
+		if err := a.LetterKeys.Destroy(id); err != nil {
+			return fmt.Errorf("revoke credentials of %s: %w", issuanceID, err)
+		}
+	}
 	if err := a.Store.RevokeCredential(ctx, issuanceID); err != nil {
 		return fmt.Errorf("revoke credentials of %s: %w", issuanceID, err)
 	}

@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +33,13 @@ func (a *Activities) MintCredentials(ctx context.Context, in workflows.MintInput
 		if err != nil {
 			return workflows.MintResult{}, err
 		}
+		if err := a.sealLetters(ctx, minted.Letters); err != nil {
+			return workflows.MintResult{}, err
+		}
 		err = a.Store.SaveMinted(ctx, minted)
+		if err != nil {
+			a.discardUnstored(ctx, minted.Letters)
+		}
 		switch {
 		case err == nil:
 			return resultOf(minted.Credential.ID, minted.Card.CardNumber, minted.Letters), nil
@@ -182,11 +186,12 @@ func printRecipient(r workflows.Recipient) printing.Recipient {
 	return printing.Recipient{Name: r.Name, Lines: r.Lines, Postcode: r.Postcode, City: r.City, Country: r.Country}
 }
 
+// newLetter holds the plaintext PDF in memory only: sealLetters replaces it
+// (and sets the digest) before the letter is stored.
 func newLetter(issuanceID, kind, status string, to workflows.Recipient, pdf []byte, at time.Time) store.Letter {
-	sum := sha256.Sum256(pdf)
 	recipient, _ := json.Marshal(store.Recipient{Name: to.Name, Lines: to.Lines, Postcode: to.Postcode, City: to.City, Country: to.Country})
 	return store.Letter{ID: uuid.Must(uuid.NewV7()).String(), IssuanceID: issuanceID, Kind: kind, Status: status,
-		DedupeKey: issuanceID + "/" + kind, Recipient: string(recipient), PDF: pdf, PDFSHA256: hex.EncodeToString(sum[:]), CreatedAt: at}
+		DedupeKey: issuanceID + "/" + kind, Recipient: string(recipient), PDF: pdf, CreatedAt: at}
 }
 
 // permanent marks a failure that a retry cannot fix (bad input to a renderer).

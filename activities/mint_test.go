@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"crypto/rand"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/opennemid/nemid/activities"
 	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -22,7 +24,9 @@ import (
 func newActivities(t testing.TB, st *store.Store) *activities.Activities {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &activities.Activities{Store: st, HashKeys: domain.NewHashKeys("test", key)}
+	keys, err := letterkeys.OpenDir(filepath.Join(t.TempDir(), "letter-keys"))
+	require.NoError(t, err)
+	return &activities.Activities{Store: st, HashKeys: domain.NewHashKeys("test", key), LetterKeys: keys}
 }
 
 // acceptedIssuance writes the row the API would have written.

@@ -23,7 +23,14 @@ func (a *Activities) QueueReminder(ctx context.Context, in workflows.ReminderInp
 	l := newLetter(in.IssuanceID, store.KindReminder, store.LetterQueued, in.Recipient, pdf, at)
 	ev := store.Event{IssuanceID: in.IssuanceID, DedupeKey: "reminder_queued", At: at, Type: "reminder_queued", Actor: "system",
 		Detail: "reminder letter " + l.ID + " queued for " + in.Recipient.Name}
-	id, err := a.Store.QueueLetter(ctx, l, ev)
+	sealed := []store.Letter{l}
+	if err := a.sealLetters(ctx, sealed); err != nil {
+		return "", err
+	}
+	id, err := a.Store.QueueLetter(ctx, sealed[0], ev)
+	if err != nil || id != l.ID { // failed, or the reminder was already queued
+		a.discardUnstored(ctx, sealed)
+	}
 	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return "", fmt.Errorf("queue reminder: %w", err)
 	}

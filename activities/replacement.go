@@ -43,7 +43,15 @@ func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementIn
 		if err != nil {
 			return workflows.ReplacementResult{}, err
 		}
+		sealed := []store.Letter{r.Letter}
+		if err := a.sealLetters(ctx, sealed); err != nil {
+			return workflows.ReplacementResult{}, err
+		}
+		r.Letter = sealed[0]
 		card, letterID, err := a.Store.SaveReplacement(ctx, r)
+		if err != nil || letterID != r.Letter.ID { // failed, or an earlier attempt's card and letter stand
+			a.discardUnstored(ctx, sealed)
+		}
 		switch {
 		case err == nil:
 			return workflows.ReplacementResult{CardNumber: card.CardNumber, LetterID: letterID}, nil

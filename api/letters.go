@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
 )
@@ -56,7 +57,8 @@ func (s *Server) listLetters(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// letterPDF serves a queued letter; once dispatched its PDF is purged: 410.
+// letterPDF serves a queued letter, unsealed with its key; once dispatched
+// its key is destroyed and its column purged: 410.
 func (s *Server) letterPDF(c echo.Context) error {
 	if _, err := requireRole(c, RolePost); err != nil {
 		return err
@@ -69,21 +71,69 @@ func (s *Server) letterPDF(c echo.Context) error {
 		return err
 	}
 	if l.PDF == nil {
-		return newError(http.StatusGone, "gone", "the letter was dispatched and its PDF purged")
+		return errLetterGone()
 	}
-	c.Response().Header().Set("Content-Disposition", `inline; filename="`+l.ID+`.pdf"`)
-	return c.Blob(http.StatusOK, "application/pdf", l.PDF)
+	pdf, err := s.unseal(l)
+	if errors.Is(err, letterkeys.ErrNoKey) {
+		return errLetterGone()
+	}
+	if err != nil {
+		return err
+	}
+	return servePDF(c, l.ID+".pdf", pdf)
+}
+
+func errLetterGone() error {
+	return newError(http.StatusGone, "gone", "the letter was dispatched and its PDF purged")
+}
+
+// unseal opens a stored letter PDF with the letter's key. letterkeys.ErrNoKey
+// means the letter is gone (410), whatever the row still says: the key is
+// destroyed before the row is updated.
+func (s *Server) unseal(l store.Letter) ([]byte, error) {
+	if s.keys == nil {
+		return nil, errors.New("no letter key directory configured (NEMID_LETTER_KEY_DIR)")
+	}
+	return s.keys.Unseal(l.ID, l.PDF)
+}
+
+// destroyKey destroys a letter's key; repeating it is harmless.
+func (s *Server) destroyKey(letterID string) error {
+	if s.keys == nil {
+		return errors.New("no letter key directory configured (NEMID_LETTER_KEY_DIR)")
+	}
+	return s.keys.Destroy(letterID)
+}
+
+// servePDF answers a document that holds printed secrets: never cached.
+func servePDF(c echo.Context, filename string, pdf []byte) error {
+	c.Response().Header().Set("Content-Disposition", `inline; filename="`+filename+`"`)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "application/pdf", pdf)
 }
 
 // letterDispatched records the dispatch (idempotently: a repeat answers the
 // same) and tells the issuance's workflow every time, so a signal lost to an
-// outage is delivered by the provider's retry.
+// outage is delivered by the provider's retry. The letter's key is
+// destroyed first: the provider has printed it, and a failure after that
+// leaves at worst a queued letter whose PDF is already gone (410), never a
+// dispatched one whose key survives. A repeat destroys it again.
 func (s *Server) letterDispatched(c echo.Context) error {
 	if _, err := requireRole(c, RolePost); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	l, err := s.store.MarkDispatched(ctx, c.Param("id"), s.now())
+	existing, err := s.store.PostalLetter(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundError("letter")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.destroyKey(existing.ID); err != nil {
+		return err
+	}
+	l, err := s.store.MarkDispatched(ctx, existing.ID, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundError("letter")
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
@@ -39,6 +40,7 @@ type Server struct {
 	// nextSweep is when this process next deletes expired limits and
 	// idempotency keys (UnixNano); see housekeeping.
 	nextSweep atomic.Int64
+	keys      *letterkeys.Dir // the keys letter PDFs are sealed under
 }
 
 // Deps are the Server's collaborators.
@@ -52,12 +54,15 @@ type Deps struct {
 	// TaskQueue overrides workflows.TaskQueue, so that several environments
 	// (or parallel tests) can share one Temporal namespace.
 	TaskQueue string
+	// LetterKeys is the directory of letter keys (NEMID_LETTER_KEY_DIR),
+	// shared with the worker that seals the letters.
+	LetterKeys *letterkeys.Dir
 }
 
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKeys.Lookup(), hashKeys: d.HashKeys, log: d.Logger,
-		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue}
+		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue, keys: d.LetterKeys}
 	s.register = register.Register{Store: d.Store}
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue

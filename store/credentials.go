@@ -77,6 +77,9 @@ var ErrUserIDTaken = errors.New("NemID number or card number already taken")
 // events atomically. The unique issuance_id makes a second minting for the
 // same issuance fail with ErrAlreadyMinted instead of creating a second card.
 func (s *Store) SaveMinted(ctx context.Context, m Minted) error {
+	if err := sealedOnly(m.Letters...); err != nil {
+		return err
+	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&Credential{}).Where("issuance_id = ?", m.Credential.IssuanceID).Count(&n).Error; err != nil {
@@ -132,7 +135,8 @@ func (s *Store) CardsOf(ctx context.Context, credentialID string) ([]CodeCard, e
 
 // RevokeCredential makes an issuance's credential unusable (expiry, cancel),
 // ends its sessions and open challenges, and purges a handover document
-// still waiting to be printed.
+// still waiting to be printed (the caller destroys its key first:
+// HeldHandoverLetterIDs).
 func (s *Store) RevokeCredential(ctx context.Context, issuanceID string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&Credential{}).Where("issuance_id = ? AND status = ?", issuanceID, CredentialPending).

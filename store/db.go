@@ -53,9 +53,19 @@ func Open(url, dataDir string) (*Store, error) {
 	return OpenSQLite(filepath.Join(dataDir, "nemid.db"))
 }
 
-// OpenSQLite opens (creating) a SQLite database file.
+// OpenSQLite opens (creating) a SQLite database file. The file is created
+// with mode 0600 before SQLite opens it, so its -wal and -shm files, which
+// SQLite creates with the database file's mode, are private too; an
+// existing file is narrowed to 0600. secure_delete makes SQLite overwrite
+// deleted content with zeros instead of leaving it in free pages (the WAL
+// still holds old page images until it is overwritten: what must not
+// survive there is stored encrypted under keys kept outside the database).
 func OpenSQLite(path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if err := privateFile(path); err != nil {
+		return nil, err
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=secure_delete(1)&_txlock=immediate"
 	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{TranslateError: true, Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }})
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -68,6 +78,24 @@ func OpenSQLite(path string) (*Store, error) {
 	// lock contention into orderly queueing instead of SQLITE_BUSY errors.
 	sqlDB.SetMaxOpenConns(1)
 	return &Store{db: db, dialect: "sqlite"}, nil
+}
+
+// privateFile creates the database file with mode 0600 when it is missing
+// and narrows the mode of an existing one and of its -wal and -shm files.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create sqlite file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // Dialect is "postgres" or "sqlite".

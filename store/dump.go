@@ -16,7 +16,7 @@ func (s *Store) DumpForTests(ctx context.Context) (string, error) {
 		var rows []map[string]any
 		q := s.db.WithContext(ctx).Table(table)
 		if table == "letters" {
-			q = q.Omit("pdf") // a queued letter's PDF legitimately holds its secret until dispatch
+			q = q.Omit("pdf") // a queued letter's PDF is sealed binary (its key is outside the database)
 		}
 		if err := q.Find(&rows).Error; err != nil {
 			return "", fmt.Errorf("dump %s: %w", table, err)

@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/opennemid/nemid/internal/letterkeys"
 )
 
 // Letter kinds and statuses. A handover document is kept as a letter that
@@ -35,8 +40,13 @@ type Recipient struct {
 }
 
 // Letter is one printed document in the outbox. The PDF is the only place a
-// secret is readable, so it is purged once dispatched (or handed over);
-// PDFSHA256 remains as evidence of what was sent.
+// secret is printed, so it is stored only sealed under a key of its own
+// that lives outside the database (package letterkeys): the key is
+// destroyed at dispatch or handover, which makes every copy of the sealed
+// bytes (old row versions, WAL, backups) unreadable, and the column is
+// purged too. PDFSHA256 is the digest of the sealed bytes, evidence of what
+// was stored; a digest of the plaintext would let anyone with the database
+// and the letter's printed context try all 10^6 temporary passwords.
 type Letter struct {
 	ID           string `gorm:"primaryKey"`
 	IssuanceID   string
@@ -61,6 +71,19 @@ func (l Letter) RecipientOf() Recipient {
 
 // ErrGone is returned for a letter whose PDF has been purged.
 var ErrGone = errors.New("gone")
+
+// ErrUnsealed refuses a letter whose PDF is not sealed (package letterkeys):
+// a printed secret is never written to the database readable.
+var ErrUnsealed = errors.New("a letter PDF must be sealed before it is stored")
+
+func sealedOnly(letters ...Letter) error {
+	for _, l := range letters {
+		if l.PDF != nil && !letterkeys.IsSealed(l.PDF) {
+			return fmt.Errorf("letter %s (%s): %w", l.ID, l.Kind, ErrUnsealed)
+		}
+	}
+	return nil
+}
 
 // LetterFilter selects a page of postal letters.
 type LetterFilter struct {
@@ -133,35 +156,117 @@ func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Le
 	return out, err
 }
 
-// TakeHandoverDocument returns the held handover PDF of an issuance and
-// purges it in the same transaction, so it can be printed exactly once.
-func (s *Store) TakeHandoverDocument(ctx context.Context, issuanceID string, at time.Time) ([]byte, error) {
-	var pdf []byte
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+// HeldHandoverDocument loads the handover document of an issuance with its
+// sealed PDF: ErrNotFound when the issuance has none (it is delivered by
+// letters), ErrGone when it was already handed over or purged.
+func (s *Store) HeldHandoverDocument(ctx context.Context, issuanceID string) (Letter, error) {
+	var l Letter
+	if err := s.db.WithContext(ctx).Where("issuance_id = ? AND kind = ?", issuanceID, KindHandover).Take(&l).Error; err != nil {
+		return l, notFound(err)
+	}
+	if l.Status != LetterHeld || l.PDF == nil {
+		return l, ErrGone
+	}
+	return l, nil
+}
+
+// MarkHandedOver records that the held handover document was printed and
+// purges it. Only one caller succeeds; the others get ErrGone, so the
+// document is served exactly once.
+func (s *Store) MarkHandedOver(ctx context.Context, letterID string, at time.Time) error {
+	res := s.db.WithContext(ctx).Model(&Letter{}).Where("id = ? AND kind = ? AND status = ?", letterID, KindHandover, LetterHeld).
+		Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrGone
+	}
+	return nil
+}
+
+// HeldHandoverLetterIDs lists an issuance's handover documents still held
+// (not yet printed), whose keys a revocation destroys.
+func (s *Store) HeldHandoverLetterIDs(ctx context.Context, issuanceID string) ([]string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&Letter{}).Where("issuance_id = ? AND kind = ? AND status = ?", issuanceID, KindHandover, LetterHeld).
+		Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// StoredLetterIDs reports which of ids are letters in the database. An
+// activity whose store failed or lost a race destroys the keys it created
+// for letters that were not stored, and only those.
+func (s *Store) StoredLetterIDs(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var found []string
+	if err := s.db.WithContext(ctx).Model(&Letter{}).Where("id IN ?", ids).Pluck("id", &found).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// SealPlaintextLetters seals the PDFs stored before letters were sealed
+// (a database from an earlier version): each gets a key of its own and its
+// column the sealed bytes. It returns how many it sealed; run it again and
+// it seals none. The plaintext may survive in old row versions, the WAL and
+// backups taken before; those need a VACUUM and rotation of their own.
+func (s *Store) SealPlaintextLetters(ctx context.Context, keys *letterkeys.Dir) (int, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&Letter{}).Where("pdf IS NOT NULL").Order("id").Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("list stored letters: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
 		var l Letter
-		if err := tx.Where("issuance_id = ? AND kind = ?", issuanceID, KindHandover).Take(&l).Error; err != nil {
-			return notFound(err)
+		err := s.db.WithContext(ctx).Where("id = ?", id).Take(&l).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			continue
 		}
-		if l.Status != LetterHeld || l.PDF == nil {
-			return ErrGone
+		if err != nil {
+			return n, fmt.Errorf("load letter %s: %w", id, err)
 		}
-		res := tx.Model(&Letter{}).Where("id = ? AND status = ?", l.ID, LetterHeld).
-			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
+		if l.PDF == nil || letterkeys.IsSealed(l.PDF) {
+			continue
+		}
+		// A plaintext letter has no key in use: one left by an interrupted
+		// earlier run is stale.
+		if err := keys.Destroy(l.ID); err != nil {
+			return n, err
+		}
+		sealed, err := keys.Seal(l.ID, l.PDF)
+		if err != nil {
+			return n, err
+		}
+		sum := sha256.Sum256(sealed)
+		res := s.db.WithContext(ctx).Model(&Letter{}).Where("id = ? AND pdf = ?", l.ID, l.PDF).
+			Updates(map[string]any{"pdf": sealed, "pdf_sha256": hex.EncodeToString(sum[:])})
 		if res.Error != nil {
-			return res.Error
+			return n, fmt.Errorf("seal letter %s: %w", l.ID, res.Error) // the key may be in use now: keep it
 		}
-		if res.RowsAffected == 0 {
-			return ErrGone
+		if res.RowsAffected == 0 { // dispatched meanwhile
+			if err := keys.Destroy(l.ID); err != nil {
+				return n, err
+			}
+			continue
 		}
-		pdf = l.PDF
-		return nil
-	})
-	return pdf, err
+		n++
+	}
+	return n, nil
 }
 
 // QueueLetter adds a letter and its timeline event once: a letter with the
 // same dedupe key already there is returned instead.
 func (s *Store) QueueLetter(ctx context.Context, l Letter, ev Event) (string, error) {
+	if err := sealedOnly(l); err != nil {
+		return "", err
+	}
 	id := l.ID
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var existing Letter

@@ -29,6 +29,9 @@ var ErrCardNumberTaken = errors.New("card number already taken")
 // and letter already stored are returned instead, so a retried activity
 // changes nothing.
 func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, string, error) {
+	if err := sealedOnly(r.Letter); err != nil {
+		return CodeCard{}, "", err
+	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&r.Card).Error; err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
@@ -34,6 +35,7 @@ type runtime struct {
 	temporal client.Client
 	registry *prometheus.Registry
 	hashKeys domain.HashKeys
+	keys     *letterkeys.Dir // NEMID_LETTER_KEY_DIR: the worker seals letters, the API opens and destroys their keys
 }
 
 func loadConfig(dev bool) (config.Config, error) {
@@ -70,6 +72,10 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 	if err != nil {
 		return nil, err
 	}
+	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 		_ = st.Close()
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKeys: hashKeys}, nil
+	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKeys: hashKeys, keys: keys}, nil
 }
 
 func (rt *runtime) close() {
@@ -101,7 +107,7 @@ func (rt *runtime) close() {
 // runWorker polls the task queue until ctx ends.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys})
+	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys, LetterKeys: rt.keys})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -113,7 +119,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 // runAPI serves HTTP until ctx ends, then drains for up to 10 s.
 func (rt *runtime) runAPI(ctx context.Context) error {
 	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKeys: rt.hashKeys,
-		Logger: rt.log, Registry: rt.registry})
+		Logger: rt.log, Registry: rt.registry, LetterKeys: rt.keys})
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

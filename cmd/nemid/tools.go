@@ -10,16 +10,35 @@ import (
 
 	"github.com/opennemid/nemid/api"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 )
 
+// runMigrate brings the schema up to date and seals the letter PDFs an
+// earlier version stored in plaintext, each under a new key in
+// NEMID_LETTER_KEY_DIR (the directory the worker and API share).
 func runMigrate(ctx context.Context) error {
+	cfg, err := loadConfigForTools()
+	if err != nil {
+		return err
+	}
+	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	if err != nil {
+		return err
+	}
 	st, err := migratedStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	sealed, err := st.SealPlaintextLetters(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("seal letters stored by an earlier version: %w", err)
+	}
+	if sealed > 0 {
+		fmt.Printf("sealed %d letter PDFs stored in plaintext by an earlier version\n", sealed)
+	}
 	v, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ type Config struct {
 	HTTPAddr          string // NEMID_HTTP_ADDR
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
 	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
+	LetterKeyDir      string // NEMID_LETTER_KEY_DIR: the per-letter keys of letter PDFs, outside the database; worker and API share it
 
 	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW
 	PickupWindow     time.Duration // NEMID_PICKUP_WINDOW
@@ -58,6 +59,7 @@ func FromEnv() (Config, error) {
 		HTTPAddr:          env("NEMID_HTTP_ADDR", "127.0.0.1:8080"),
 		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),
 		HashKey:           os.Getenv("NEMID_HASH_KEY"),
+		LetterKeyDir:      env("NEMID_LETTER_KEY_DIR", ""),
 		ActivationWindow:  dur("NEMID_ACTIVATION_WINDOW", "720h"),
 		PickupWindow:      dur("NEMID_PICKUP_WINDOW", "2160h"),
 		ShortStay:         dur("NEMID_SHORT_STAY", "4320h"),
@@ -65,6 +67,9 @@ func FromEnv() (Config, error) {
 		ReminderBefore:    dur("NEMID_REMINDER_BEFORE", "72h"),
 		ChallengeTTL:      dur("NEMID_CHALLENGE_TTL", "5m"),
 		SessionTTL:        dur("NEMID_SESSION_TTL", "15m"),
+	}
+	if c.LetterKeyDir == "" {
+		c.LetterKeyDir = filepath.Join(c.DataDir, "letter-keys")
 	}
 	fee, err := strconv.Atoi(env("NEMID_ABROAD_FEE_DKK", "200"))
 	if err != nil || fee < 0 {

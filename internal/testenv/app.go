@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/opennemid/nemid/api"
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
+	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
@@ -40,8 +42,11 @@ type App struct {
 	Temporal        client.Client
 	Config          config.Config
 	Tokens          map[string]string // "role:scope" → token
-	logs            *lockedWriter
-	api             api.Deps // how the API was wired, for SecondAPI
+	// LetterKeys is the key directory the worker and the API share
+	// (Config.LetterKeyDir, a temporary directory of the test's own).
+	LetterKeys *letterkeys.Dir
+	logs       *lockedWriter
+	api        api.Deps // how the API was wired, for SecondAPI
 }
 
 // LogText is everything the application has logged so far.
@@ -70,8 +75,13 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	}
 	cfg.CodecKeys = "test:" + randomKey(t)
 	cfg.HashKey = randomKey(t)
+	cfg.LetterKeyDir = filepath.Join(t.TempDir(), "letter-keys")
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
+	}
+	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	hashKeys, err := cfg.HashKeys()
 	if err != nil {
@@ -97,7 +107,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 
 	queue := "test-" + uuid.NewString()
 	w := sdkworker.New(tc, queue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKeys: hashKeys})
+	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKeys: hashKeys, LetterKeys: keys})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +122,8 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		}
 		t.Cleanup(apiClient.Close)
 	}
-	deps := api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue}
+	deps := api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue,
+		LetterKeys: keys}
 	srv := httptest.NewServer(api.New(deps))
 	t.Cleanup(srv.Close)
 
@@ -125,7 +136,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		t.Fatal(err)
 	}
 	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg,
-		Tokens: map[string]string{}, logs: logs, api: deps}
+		Tokens: map[string]string{}, LetterKeys: keys, logs: logs, api: deps}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
 		tok, err := st.CreateToken(ctx, p[0], p[1])

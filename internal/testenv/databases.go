@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -21,26 +20,98 @@ import (
 type Backend struct {
 	Name string
 	Open func(t testing.TB) *store.Store // a fresh, migrated, empty database
+	// OpenDisk is Open with a view of the database from below: its raw
+	// files and statements run past the application (see Disk).
+	OpenDisk func(t testing.TB) (*store.Store, *Disk)
 }
 
 // Backends are SQLite (always) and Postgres (NEMID_TEST_POSTGRES_URL, by
 // default the local server): run each test body once per backend.
 func Backends() []Backend {
-	return []Backend{{Name: "sqlite", Open: SQLite}, {Name: "postgres", Open: Postgres}}
+	return []Backend{
+		{Name: "sqlite", Open: SQLite, OpenDisk: SQLiteDisk},
+		{Name: "postgres", Open: Postgres, OpenDisk: PostgresDisk},
+	}
 }
 
 // SQLite opens a migrated database in the test's temporary directory.
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "nemid.db")
-	st, err := store.OpenSQLite(path)
+	st, _ := SQLiteDisk(t)
+	return st
+}
+
+func postgresBaseURL() string {
+	if u := os.Getenv("NEMID_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// Postgres creates a database of its own for the test and drops it after.
+func Postgres(t testing.TB) *store.Store {
+	t.Helper()
+	st, _ := PostgresDisk(t)
+	return st
+}
+
+// PostgresDisk is Postgres with the Disk view of the test's database.
+func PostgresDisk(t testing.TB) (*store.Store, *Disk) {
+	t.Helper()
+	base := postgresBaseURL()
+	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	remember(st, dir)
-	sources.Store(st, func() (*store.Store, error) { return store.OpenSQLite(path) })
-	return migrated(t, st)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		_ = admin.Close()
+		Unavailable(t, "Postgres at %s is unreachable: %v", redact(base), err)
+	}
+	var walStart string // the WAL from here on holds everything this test's database saw
+	if err := admin.QueryRowContext(ctx, "SELECT pg_walfile_name(pg_current_wal_lsn())").Scan(&walStart); err != nil {
+		walStart = "" // on a standby or without the privilege: Disk.EachFile says so when it is used
+	}
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "nemid_test_" + hex.EncodeToString(suffix)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		_ = admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	st, err := store.Open(u.String(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remember(st, u.String(), func() (*store.Store, error) { return store.Open(u.String(), "") })
+	t.Cleanup(func() {
+		_ = st.Close()
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+		_ = admin.Close()
+	})
+	return migrated(t, st), &Disk{Backend: "postgres", pg: &pgDisk{admin: admin, url: u.String(), name: name, walStart: walStart}}
+}
+
+func migrated(t testing.TB, st *store.Store) *store.Store {
+	t.Helper()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
 }
 
 // sources remember how each test database was opened, for Reopen.
@@ -61,67 +132,4 @@ func Reopen(t *testing.T, st *store.Store) *store.Store {
 	}
 	t.Cleanup(func() { _ = again.Close() })
 	return again
-}
-
-func postgresBaseURL() string {
-	if u := os.Getenv("NEMID_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// Postgres creates a database of its own for the test and drops it after.
-func Postgres(t testing.TB) *store.Store {
-	t.Helper()
-	base := postgresBaseURL()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		_ = admin.Close()
-		Unavailable(t, "Postgres at %s is unreachable: %v", redact(base), err)
-	}
-	suffix := make([]byte, 6)
-	_, _ = rand.Read(suffix)
-	name := "nemid_test_" + hex.EncodeToString(suffix)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	st, err := store.Open(u.String(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	remember(st, u.String())
-	sources.Store(st, func() (*store.Store, error) { return store.Open(u.String(), "") })
-	t.Cleanup(func() {
-		_ = st.Close()
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	return migrated(t, st)
-}
-
-func migrated(t testing.TB, st *store.Store) *store.Store {
-	t.Helper()
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }

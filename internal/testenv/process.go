@@ -21,7 +21,11 @@ import (
 // of its own (`nemid api`) can open the same one.
 var locations sync.Map // *store.Store → "postgres://…" or the SQLite data dir
 
-func remember(st *store.Store, location string) { locations.Store(st, location) }
+// remember records where a test database lives and how to open it again.
+func remember(st *store.Store, location string, reopen func() (*store.Store, error)) {
+	locations.Store(st, location)
+	sources.Store(st, reopen)
+}
 
 // Process is a `nemid` subcommand running as an operating-system process
 // of its own, against the App's database, Temporal and keys.
