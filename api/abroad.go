@@ -54,7 +54,7 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 		return ruleViolations(details(violations))
 	}
 	rep := outcome.Representation.Code
-	documentHash := domain.DocumentNumberHash(s.hashKey, req.Document.Number)
+	documentHash := domain.DocumentNumberHash(s.hashKeys, req.Document.Number)
 	iss := s.newIssuance(p, "abroad", cpr, now)
 	iss.Representation, iss.PublicSignature, iss.DocumentHash = &rep, &outcome.PublicSignature, &documentHash
 	iss.Events[0].Detail = "ordered online from abroad: " + outcome.Reason
@@ -134,7 +134,7 @@ func (s *Server) pickup(c echo.Context) error {
 		documentHash = *iss.DocumentHash
 	}
 	shown := domain.Pickup{DocumentNumber: req.DocumentNumber, FeePaidDKK: *req.FeePaidDKK, Receipt: req.Receipt}
-	if vs := domain.PickupViolations(shown, s.hashKey, documentHash, s.cfg.AbroadFeeDKK); len(vs) > 0 {
+	if vs := domain.PickupViolations(shown, s.hashKeys, documentHash, s.cfg.AbroadFeeDKK); len(vs) > 0 {
 		return ruleViolations(details(vs))
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{

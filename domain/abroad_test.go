@@ -107,7 +107,7 @@ func TestPickupViolations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key := []byte("pickup-test-key")
+			key := NewHashKeys("k1", []byte("pickup-test-key, pickup-test-key!"))
 			order := DocumentNumberHash(key, "207123456")
 			checkViolations(t, PickupViolations(tt.pickup, key, order, 200), tt.want, "207123456")
 		})

@@ -21,7 +21,7 @@
 //	EvaluateCounter(CounterApplication, CounterFacts) (Outcome, []Violation)
 //	EvaluateBank(BankApplication, BankFacts) (Outcome, []Violation)
 //	EvaluateAbroad(AbroadApplication, AbroadFacts) (Outcome, []Violation)
-//	PickupViolations(Pickup, key []byte, orderDocumentHash string, feeDKK int) []Violation
+//	PickupViolations(Pickup, HashKeys, orderDocumentHash string, feeDKK int) []Violation
 //	PhotoIDViolations(Document, today time.Time) []Violation
 //	Person (register record): LivesAbroad, ShortStay, RegisteredAddress
 //	Document, DocumentType (Doc* constants), Witness, Address
@@ -31,8 +31,9 @@
 //
 //	NewNemIDNumber, NewTemporaryPassword, NewCardNumber () (string, error)
 //	NewCodeCard() (CodeCard, error)                     // 148 CodePairs
-//	HashPassword(pw) (string, error); VerifyPassword(hash, pw) (bool, error)
-//	CodeMAC, VerifyCodeMAC, TemporaryPasswordMAC, VerifyTemporaryPassword
+//	HashKeys (NEMID_HASH_KEY): the first key writes, every key verifies
+//	HashPassword(keys, pw) (string, error); VerifyPassword(keys, hash, pw) (ok, stale bool, err error)
+//	CodeMAC, VerifyCodeMAC, TemporaryPasswordMAC, VerifyTemporaryPassword, DocumentNumberHash
 //	PasswordViolations(pw string, cpr CPR, nemID string) []Violation
 //
 // Support:

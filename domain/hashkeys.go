@@ -147,3 +147,7 @@ func MACKeyID(stored string) string {
 	}
 	return LegacyKeyID
 }
+
+// Key is the secret of the key with this id, for tools that must compute
+// what an older key wrote (rehashing CPR lookups after a rotation).
+func (k HashKeys) Key(id string) ([]byte, bool) { return k.byID(id) }

@@ -23,3 +23,8 @@ func (s *Store) RewriteForTest(ctx context.Context, credentialID, passwordHash s
 			WHERE code_mac LIKE '0:%' AND card_number IN (SELECT card_number FROM code_cards WHERE credential_id = ?)`, credentialID).Error
 	})
 }
+
+// ScanForTests reads one value for a test's assertion.
+func (s *Store) ScanForTests(ctx context.Context, into any, query string, args ...any) error {
+	return s.db.WithContext(ctx).Raw(query, args...).Row().Scan(into)
+}

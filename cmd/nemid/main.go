@@ -19,6 +19,7 @@ Usage:
   nemid migrate                              apply database migrations and exit
   nemid token create --role R --scope S      print a new API token
   nemid registry import FILE.csv             load people into the built-in CPR register
+  nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
   nemid load [--n 200] [--concurrency 20]    measure throughput against a running system
 
 Configuration comes from the environment; see README.md.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string) error {
 		return runToken(ctx, args[1:])
 	case "registry":
 		return runRegistry(ctx, args[1:])
+	case "keys":
+		return runKeys(ctx, args[1:])
 	case "load":
 		return runLoad(ctx, args[1:])
 	case "help", "-h", "--help":

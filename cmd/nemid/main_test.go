@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 )
 
@@ -111,4 +115,49 @@ func TestMigrateIsRepeatable(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	_, err := runCaptured(t, t.TempDir(), "frobnicate")
 	assert.ErrorContains(t, err, "unknown command")
+}
+
+// TestKeysRehashCPR rotates the CPR lookup key: an issuance written under
+// the old key is found under the new one after `nemid keys rehash-cpr`,
+// and a second run changes nothing.
+func TestKeysRehashCPR(t *testing.T) {
+	dir := t.TempDir()
+	oldKey, newKey := strings.Repeat("o", 32), strings.Repeat("n", 32)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	t.Setenv("NEMID_HASH_KEY", b64(oldKey))
+	_, err := runCaptured(t, dir, "migrate")
+	require.NoError(t, err)
+
+	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	require.NoError(t, err)
+	ctx := context.Background()
+	now := time.Now()
+	people, err := register.Demo(now)
+	require.NoError(t, err)
+	require.NoError(t, st.UpsertPersons(ctx, people))
+	cpr, err := domain.ParseCPR(people[0].CPR, now)
+	require.NoError(t, err)
+	oldHash := domain.CPRLookupHash([]byte(oldKey), cpr)
+	newHash := domain.CPRLookupHash([]byte(newKey), cpr)
+	iss := &store.Issuance{ID: "rehash-1", Path: "bank", Status: "received", CPRHash: oldHash, CPRMasked: cpr.Masked(),
+		CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+	require.NoError(t, st.CreateIssuance(ctx, iss, nil))
+	require.NoError(t, st.Close())
+
+	t.Setenv("NEMID_HASH_KEY", "k2:"+b64(newKey)+",0:"+b64(oldKey))
+	out, err := runCaptured(t, dir, "keys", "rehash-cpr", "--from", "0")
+	require.NoError(t, err)
+	assert.Contains(t, out, `rehashed 1 CPR lookup hashes from key "0" to key "k2"`)
+	again, err := runCaptured(t, dir, "keys", "rehash-cpr", "--from", "0")
+	require.NoError(t, err)
+	assert.Contains(t, again, "rehashed 0 ")
+	_, err = runCaptured(t, dir, "keys", "rehash-cpr", "--from", "gone")
+	assert.ErrorContains(t, err, "--from")
+
+	st, err = store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	var got string
+	require.NoError(t, st.ScanForTests(ctx, &got, "SELECT cpr_hash FROM issuances WHERE id = ?", "rehash-1"))
+	assert.Equal(t, newHash, got, "the issuance is found under the new key")
 }
