@@ -45,7 +45,7 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 	cred, err := c.credentialForStart(ctx, req.UserID)
 	var wrong *Error
 	if errors.As(err, &wrong) {
-		return c.evenly(began, wrong)
+		return evenly(c.activationFloor, began, wrong)
 	}
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 		return err
 	}
 	if !domain.VerifyTemporaryPassword(c.hashKeys, cred.UserID, req.TemporaryPassword, cred.TemporaryPasswordMAC) {
-		return c.evenly(began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
+		return evenly(c.activationFloor, began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
 	}
 	if err := c.awaitingActivation(ctx, cred); err != nil {
 		c.releaseAttempt(ctx, attemptID)

@@ -22,6 +22,7 @@ import (
 // than a token, rate limited per client address and per user ID.
 type citizenAPI struct {
 	*Server
+	loginFloor, activationFloor *answerFloor // see evenly
 }
 
 // citizenRoutes registers the routes citizens call with their credentials
@@ -29,7 +30,7 @@ type citizenAPI struct {
 // goes through the idempotency store: a stored logon answer would keep a
 // session token in plaintext. Unlock is staff's, on a group of its own.
 func (s *Server) citizenRoutes(e *echo.Echo) {
-	c := &citizenAPI{Server: s}
+	c := &citizenAPI{Server: s, loginFloor: &answerFloor{}, activationFloor: &answerFloor{}}
 	e.POST("/v1/activations", c.startActivation, c.limitAddress)
 	e.POST("/v1/activations/:id", c.answerActivation, c.limitAddress)
 	e.POST("/v1/logins", c.startLogin, c.limitAddress)
@@ -69,18 +70,43 @@ func challengeView(idField string, ch store.Challenge) map[string]string {
 	return map[string]string{idField: ch.ID, "card_number": ch.CardNumber, "key": ch.Key}
 }
 
-// wrongSecretFloor is the least time a wrong user ID or secret takes to
-// answer at the start of an activation or logon. Both paths do most of the
-// same work (an unknown user ID verifies a dummy password), and this floor
-// hides what differs (database reads), so the answer time says nothing
-// about whether a NemID number exists. It also slows guessing.
-const wrongSecretFloor = 100 * time.Millisecond
+// answerFloor is the least time a wrong user ID or secret takes to answer
+// at the start of an activation or a logon. Both paths do most of the same
+// work (an unknown user ID verifies a dummy password), and the floor hides
+// what differs (database reads), so the answer time says nothing about
+// whether a NemID number exists. It also slows guessing. The floor follows
+// the load: it is at least minFloor, and half again as long as such answers
+// have lately taken before being held, so a loaded machine (the password
+// hash alone may then take longer than minFloor) still answers both alike.
+type answerFloor struct {
+	mu      sync.Mutex
+	typical time.Duration // moving average of the unheld answer time
+}
 
-// evenly holds a 401 back until wrongSecretFloor after the request began.
-func (c *citizenAPI) evenly(began time.Time, err error) error {
+const (
+	minFloor = 100 * time.Millisecond
+	maxFloor = 2 * time.Second
+)
+
+// hold sleeps until the floor after began.
+func (f *answerFloor) hold(began time.Time) {
+	took := time.Since(began)
+	f.mu.Lock()
+	if f.typical == 0 {
+		f.typical = took
+	} else {
+		f.typical = (7*f.typical + took) / 8
+	}
+	floor := min(max(minFloor, f.typical*3/2), maxFloor)
+	f.mu.Unlock()
+	time.Sleep(time.Until(began.Add(floor)))
+}
+
+// evenly holds a 401 back until the route's floor after the request began.
+func evenly(floor *answerFloor, began time.Time, err error) error {
 	var e *Error
 	if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
-		time.Sleep(time.Until(began.Add(wrongSecretFloor)))
+		floor.hold(began)
 	}
 	return err
 }

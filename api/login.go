@@ -53,7 +53,7 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	cred, err := c.credentialForStart(ctx, req.UserID)
 	var wrong *Error
 	if errors.As(err, &wrong) {
-		return c.evenly(began, spendLikeAPassword(req.Password, wrong))
+		return evenly(c.loginFloor, began, spendLikeAPassword(req.Password, wrong))
 	}
 	if err != nil {
 		return err
@@ -66,7 +66,7 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	}
 	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
 		// Nothing to guess: an unactivated or revoked NemID has no password.
-		return c.evenly(began, spendLikeAPassword(req.Password, wrongSecret()))
+		return evenly(c.loginFloor, began, spendLikeAPassword(req.Password, wrongSecret()))
 	}
 	attemptID, err := c.beginAttempt(ctx, cred)
 	if err != nil {
@@ -78,7 +78,7 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 		return fmt.Errorf("verify password of credential %s: %w", cred.ID, err)
 	}
 	if !ok {
-		return c.evenly(began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
+		return evenly(c.loginFloor, began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
 	}
 	if stale {
 		c.rehash(ctx, cred, req.Password)

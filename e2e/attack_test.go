@@ -268,8 +268,11 @@ func TestUnknownUserIDsAnswerInTheSameTime(t *testing.T) {
 			if diff < 0 {
 				diff = -diff
 			}
-			t.Logf("%s: median %v for a real NemID number, %v for an unknown one (difference %v)", door.path, mk, mu, diff)
-			assert.Less(t, diff, 15*time.Millisecond, "%s answers tell real NemID numbers apart", door.path)
+			// Noise grows with load (the race detector, other tests): allow
+			// 15 ms or a tenth of the answer time, whichever is larger.
+			allowed := max(15*time.Millisecond, max(mk, mu)/10)
+			t.Logf("%s: median %v for a real NemID number, %v for an unknown one (difference %v, allowed %v)", door.path, mk, mu, diff, allowed)
+			assert.Less(t, diff, allowed, "%s answers tell real NemID numbers apart", door.path)
 		}
 	})
 }
