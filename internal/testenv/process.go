@@ -76,7 +76,7 @@ func (a *App) StartAPI(t *testing.T, extraEnv ...string) *Process {
 	}
 	addr := freeAddr(t)
 	env := append(os.Environ(),
-		"TEMPORAL_ADDRESS="+a.TemporalAddress, "TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_ADDRESS="+a.TemporalAddress, "TEMPORAL_NAMESPACE=default", "NEMID_TASK_QUEUE="+a.api.TaskQueue,
 		"NEMID_CODEC_KEY="+a.Config.CodecKeys, "NEMID_HASH_KEY="+a.Config.HashKey,
 		"NEMID_HTTP_ADDR="+addr, "NEMID_LOG_LEVEL=warn",
 		"NEMID_RATE_LIMIT="+strconv.FormatFloat(a.Config.RateLimit, 'f', -1, 64),
