@@ -143,3 +143,14 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// Kill ends the process at once, as a crash would: no shutdown, no drain.
+// It may be called from any goroutine; it returns once the process is gone.
+func (p *Process) Kill() error {
+	if err := p.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill nemid api: %w", err)
+	}
+	<-p.done
+	p.done <- nil // for the cleanup's wait
+	return nil
+}
