@@ -55,20 +55,13 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 	}
 	rep := outcome.Representation.Code
 	documentHash := domain.DocumentNumberHash(s.hashKeys, req.Document.Number)
-	iss := s.newIssuance(p, "abroad", cpr, now)
-	iss.Representation, iss.PublicSignature, iss.DocumentHash = &rep, &outcome.PublicSignature, &documentHash
-	iss.Events[0].Detail = "ordered online from abroad: " + outcome.Reason
-	if err := s.accept(ctx, &iss, nil); err != nil {
-		return err
-	}
+	acc := s.acceptance(p, cpr, outcome, now, "ordered online from abroad: "+outcome.Reason)
+	acc.Representation, acc.DocumentHash = &rep, &documentHash
 	a := req.Address
-	in := s.issuanceInput(iss, cpr, outcome)
+	in := s.issuanceInput(s.issuanceID(c), "abroad", cpr, outcome, now)
 	in.Representation, in.PickupWindow = rep, s.cfg.PickupWindow
 	in.OrderAddress = &workflows.Recipient{Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: strings.ToUpper(a.Country)}
-	if err := s.startWorkflow(c, workflows.AbroadIssuanceWorkflow, in); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	return s.acceptIssuance(c, workflows.AbroadIssuanceWorkflow, in, acc)
 }
 
 // checkOrderShape refuses an order that lacks what every rule needs, or

@@ -95,7 +95,7 @@ func (s *Server) classify(err error) *Error {
 	case store.IsUnavailable(err):
 		return unavailable("the database")
 	case errors.Is(err, context.Canceled):
-		return newError(499, "client_closed", "the client closed the request")
+		return newError(statusClientClosed, "client_closed", "the client closed the request")
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -15,11 +16,20 @@ import (
 
 const maxIdempotencyKeyLen = 200
 
+// idempotencyClaim is where the middleware leaves the request's claim
+// (store.IdempotencyKey) for a handler that derives ids from it.
+const idempotencyClaim = "idempotency.claim"
+
+// statusClientClosed is what a request whose client went away answers
+// (classify): no answer to keep.
+const statusClientClosed = 499
+
 // idempotent makes a POST with an Idempotency-Key answer its first answer
 // again for 24 hours (store.IdempotencyKeyTTL; an older key is unused). The
 // key is scoped to the principal, or for anonymous callers to the client
 // address; reusing it for a different request is refused, and a request
-// still running answers 409.
+// still running answers 409 — for store.IdempotencyLease: a claim held
+// longer than that (its process died) is taken over by the next retry.
 func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -52,6 +62,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if !claimed {
 			return replay(c, prior, claim.RequestHash)
 		}
+		c.Set(idempotencyClaim, prior)
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
 		err = next(c)
@@ -60,9 +71,13 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		json := strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
-		if status >= 500 || status == http.StatusTooManyRequests || !json {
-			// Our failure, not an answer, or a document (a PDF holds secrets
-			// and is served once): keep nothing, let a retry run again.
+		// The claim is settled even when the client has gone: a claim left
+		// running would answer its retries 409 until the lease ends.
+		ctx = context.WithoutCancel(ctx)
+		if status >= 500 || status == http.StatusTooManyRequests || status == statusClientClosed || !json {
+			// Our failure or the client's absence, not an answer, or a
+			// document (a PDF holds secrets and is served once): keep
+			// nothing, let a retry run again.
 			return s.store.ReleaseIdempotencyKey(ctx, principal, key)
 		}
 		return s.store.CompleteIdempotencyKey(ctx, principal, key, status, rec.body.Bytes())
@@ -74,7 +89,7 @@ func replay(c echo.Context, prior store.IdempotencyKey, requestHash string) erro
 		return newError(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was used for a different request")
 	}
-	if prior.StatusCode == 0 {
+	if prior.StatusCode <= 0 {
 		return newError(http.StatusConflict, "idempotency_in_progress",
 			"the first request with this Idempotency-Key is still running; retry shortly")
 	}

@@ -10,11 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"gorm.io/gorm"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -80,9 +77,12 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		return err
 	}
 	facts.Person = person
+	id := s.issuanceID(c)
 	witnessHash, hasWitness := s.witnessHash(req.Witness, now)
 	if hasWitness {
-		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, now.Add(-domain.WitnessStatementWindow)); err != nil {
+		// A retry must not count the statement its own first attempt recorded.
+		since := now.Add(-domain.WitnessStatementWindow)
+		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, since, id); err != nil {
 			return err
 		}
 	}
@@ -90,24 +90,15 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	if len(violations) > 0 {
 		return ruleViolations(details(violations))
 	}
-	iss := s.newIssuance(p, "counter", cpr, now)
-	iss.Centre = &req.Centre
-	iss.PublicSignature = &outcome.PublicSignature
-	iss.Events[0].Detail = "application accepted at centre " + req.Centre + ": " + outcome.Reason
-	var extra func(*gorm.DB) error
-	if outcome.WitnessStatement {
-		extra = s.store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: witnessHash, IssuanceID: iss.ID, AcceptedAt: now},
-			now.Add(-domain.WitnessStatementWindow), domain.WitnessStatementLimit)
-	}
-	if err := s.accept(ctx, &iss, extra); err != nil {
-		return err
-	}
-	in := s.issuanceInput(iss, cpr, outcome)
+	in := s.issuanceInput(id, "counter", cpr, outcome, now)
 	in.Centre = req.Centre
-	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
-		return err
+	acc := s.acceptance(p, cpr, outcome, now, "application accepted at centre "+req.Centre+": "+outcome.Reason)
+	acc.Centre = &req.Centre
+	if outcome.WitnessStatement {
+		acc.Witness = &workflows.WitnessStatement{WitnessCPRHash: witnessHash,
+			Since: now.Add(-domain.WitnessStatementWindow), Limit: domain.WitnessStatementLimit}
 	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	return s.acceptIssuance(c, workflows.CounterIssuanceWorkflow, in, acc)
 }
 
 const maxAgreementIDLen = 100
@@ -144,17 +135,11 @@ func (s *Server) createBankIssuance(c echo.Context, req issuanceRequest) error {
 	if len(violations) > 0 {
 		return ruleViolations(details(violations))
 	}
-	iss := s.newIssuance(p, "bank", cpr, now)
-	iss.Bank = &req.Bank
-	iss.PublicSignature = &outcome.PublicSignature
-	iss.Events[0].Detail = fmt.Sprintf("application from bank %s under agreement %s: %s", req.Bank, req.AgreementID, outcome.Reason)
-	if err := s.accept(ctx, &iss, nil); err != nil {
-		return err
-	}
-	if err := s.startWorkflow(c, workflows.BankIssuanceWorkflow, s.issuanceInput(iss, cpr, outcome)); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	id := s.issuanceID(c)
+	detail := fmt.Sprintf("application from bank %s under agreement %s: %s", req.Bank, req.AgreementID, outcome.Reason)
+	acc := s.acceptance(p, cpr, outcome, now, detail)
+	acc.Bank = &req.Bank
+	return s.acceptIssuance(c, workflows.BankIssuanceWorkflow, s.issuanceInput(id, "bank", cpr, outcome, now), acc)
 }
 
 // applicant parses the CPR number and finds the person in the register. A
@@ -170,10 +155,10 @@ func (s *Server) applicant(ctx context.Context, raw string, now time.Time) (doma
 }
 
 // issuanceInput is what every path's workflow starts with; the path's own
-// fields are added by its handler.
-func (s *Server) issuanceInput(iss store.Issuance, cpr domain.CPR, outcome domain.Outcome) workflows.IssuanceInput {
-	return workflows.IssuanceInput{IssuanceID: iss.ID, Path: iss.Path, CPR: cpr.String(),
-		Delivery: string(outcome.Delivery), DeliveryDeadline: *iss.Deadline,
+// fields and the acceptance are added by its handler.
+func (s *Server) issuanceInput(id, path string, cpr domain.CPR, outcome domain.Outcome, now time.Time) workflows.IssuanceInput {
+	return workflows.IssuanceInput{IssuanceID: id, Path: path, CPR: cpr.String(),
+		Delivery: string(outcome.Delivery), DeliveryDeadline: now.Add(s.cfg.DeliveryWindow),
 		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
 }
 
@@ -189,33 +174,12 @@ func (s *Server) witnessHash(w *domain.Witness, now time.Time) (string, bool) {
 	return domain.CPRLookupHash(s.hashKey, c), true
 }
 
-// newIssuance is the read-model row of an application about to be accepted.
-func (s *Server) newIssuance(p Principal, path string, cpr domain.CPR, now time.Time) store.Issuance {
-	deadline := now.Add(s.cfg.DeliveryWindow)
-	return store.Issuance{
-		ID: uuid.Must(uuid.NewV7()).String(), Path: path, Status: workflows.StatusReceived,
-		CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(),
-		Reasons: "[]", Deadline: &deadline, CreatedAt: now, UpdatedAt: now,
-		Events: []store.Event{{DedupeKey: "received", At: now, Type: "received", Actor: p.Actor()}},
-	}
-}
-
-// accept writes the application in one transaction; the database decides
-// the one-open-per-CPR rule and the witness limit under concurrency.
-func (s *Server) accept(ctx context.Context, iss *store.Issuance, extra func(*gorm.DB) error) error {
-	err := s.store.CreateIssuance(ctx, iss, extra)
-	var open *store.OpenIssuanceError
-	switch {
-	case errors.As(err, &open):
-		return &Error{Status: http.StatusConflict, Code: "open_issuance",
-			Message: "this person already has an open issuance", IssuanceID: open.ID}
-	case errors.Is(err, store.ErrWitnessLimit):
-		return ruleViolations([]Detail{{Code: domain.CodeWitnessLimit,
-			Message: "the witness already has 3 accepted statements in the preceding 120 days"}})
-	case err != nil:
-		return fmt.Errorf("store issuance: %w", err)
-	}
-	return nil
+// acceptance is the row an eligible application becomes, as its
+// workflow's accept step records it; the path's own fields are added by
+// its handler.
+func (s *Server) acceptance(p Principal, cpr domain.CPR, outcome domain.Outcome, now time.Time, detail string) workflows.Acceptance {
+	return workflows.Acceptance{CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(),
+		PublicSignature: outcome.PublicSignature, At: now, Actor: p.Actor(), Detail: detail}
 }
 
 func details(vs []domain.Violation) []Detail {
@@ -224,26 +188,6 @@ func details(vs []domain.Violation) []Detail {
 		out[i] = Detail{Code: v.Code, Message: v.Message}
 	}
 	return out
-}
-
-// startWorkflow starts the issuance's workflow; when that fails the accepted
-// row is removed again, so the client may simply retry.
-func (s *Server) startWorkflow(c echo.Context, name string, in workflows.IssuanceInput) error {
-	ctx := c.Request().Context()
-	opts := client.StartWorkflowOptions{ID: workflows.IssuanceWorkflowID(in.IssuanceID), TaskQueue: s.queue}
-	_, err := s.temporal.ExecuteWorkflow(ctx, opts, name, in)
-	if err == nil {
-		return nil
-	}
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return newError(http.StatusConflict, "already_started", "the issuance's workflow is already running")
-	}
-	s.log.ErrorContext(ctx, "start workflow failed; removing the issuance", "issuance_id", in.IssuanceID, "error", err.Error())
-	if derr := s.store.DeleteIssuance(ctx, in.IssuanceID); derr != nil {
-		s.log.ErrorContext(ctx, "remove issuance after failed start", "issuance_id", in.IssuanceID, "error", derr.Error())
-	}
-	return unavailable("the workflow engine")
 }
 
 func (s *Server) getIssuance(c echo.Context) error {

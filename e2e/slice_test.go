@@ -249,16 +249,6 @@ func TestListIsNewestFirstWithKeysetPages(t *testing.T) {
 	})
 }
 
-func TestAFailedWorkflowStartRemovesTheApplication(t *testing.T) {
-	forEachBackend(t, testenv.Options{APINamespace: "no-such-namespace"}, func(t *testing.T, app *testenv.App) {
-		res := create(t, app, soeren)
-		require.Equal(t, http.StatusServiceUnavailable, res.Status, string(res.Body))
-		assert.NotEmpty(t, res.Header.Get("Retry-After"))
-		list := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances", Token: app.Tokens["caseworker:KBH"]})
-		assert.Empty(t, list.JSON["items"], "the row is removed when the start fails")
-	})
-}
-
 func TestNoFullCPRInHistoryOrLogs(t *testing.T) {
 	forEachBackend(t, testenv.Options{}, func(t *testing.T, app *testenv.App) {
 		res := create(t, app, soeren)

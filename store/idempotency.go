@@ -10,7 +10,11 @@ import (
 )
 
 // IdempotencyKey remembers the first answer to a POST carrying an
-// Idempotency-Key. StatusCode 0 means the first request is still running.
+// Idempotency-Key. StatusCode 0 means a request with the key is running,
+// StatusReleased that the last one failed on our side and the key is free
+// again. CreatedAt is when the key was first claimed: it survives releases
+// and re-takes, so everything derived from it (an issuance id) is the same
+// for every attempt, and the key expires 24 hours after its first use.
 type IdempotencyKey struct {
 	Principal    string `gorm:"primaryKey"`
 	Key          string `gorm:"primaryKey"`
@@ -22,40 +26,64 @@ type IdempotencyKey struct {
 	CreatedAt    time.Time
 }
 
+// StatusReleased marks a key whose request failed on our side (5xx, the
+// client gone): the next request with it runs again.
+const StatusReleased = -1
+
 // IdempotencyKeyTTL is how long a key is remembered (DESIGN.md §9): an
 // older key is treated as unused, and its row replaced.
 const IdempotencyKeyTTL = 24 * time.Hour
 
-// claimSQL inserts a pending claim, or takes over the key's row when it has
-// expired; a live row is left alone, and the statement then changes nothing.
+// IdempotencyLease is how long a running claim holds its key. A process
+// that dies holding a claim can never release it; after the lease a retry
+// of the same request takes the claim over instead of hearing 409 until
+// the key expires. It is longer than any handler runs (see the API's
+// acceptance wait), and counted from the key's first claim.
+const IdempotencyLease = 30 * time.Second
+
+// claimSQL inserts a running claim, or takes over the key's row when it
+// has expired (a fresh key: a new CreatedAt), was released, or is a claim
+// of the same request older than the lease (its process died); then the
+// first claim's CreatedAt is kept. A live row is left alone, and the
+// statement then changes nothing.
 const claimSQL = `
 INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status_code, response_body, created_at)
-VALUES (?, ?, ?, ?, ?, 0, NULL, ?)
+VALUES (@principal, @key, @method, @path, @hash, 0, NULL, @now)
 ON CONFLICT (principal, key) DO UPDATE SET
 	method = excluded.method, path = excluded.path, request_hash = excluded.request_hash,
-	status_code = 0, response_body = NULL, created_at = excluded.created_at
-WHERE idempotency_keys.created_at <= ?`
+	status_code = 0, response_body = NULL,
+	created_at = CASE WHEN idempotency_keys.created_at <= @expired THEN excluded.created_at ELSE idempotency_keys.created_at END
+WHERE idempotency_keys.created_at <= @expired
+	OR idempotency_keys.status_code = @released
+	OR (idempotency_keys.status_code = 0 AND idempotency_keys.request_hash = excluded.request_hash
+		AND idempotency_keys.created_at <= @leased)`
 
-// ClaimIdempotencyKey inserts a pending claim, replacing a row older than
-// IdempotencyKeyTTL. When a live row holds the key it returns that row and
-// claimed=false.
+// ClaimIdempotencyKey claims the key for a request (see claimSQL) and
+// returns the claim as stored, with the key's first CreatedAt. When a live
+// row holds the key it returns that row and claimed=false.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (IdempotencyKey, bool, error) {
-	k.CreatedAt = time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond) // what both databases store exactly
+	k.CreatedAt = now
 	k.StatusCode, k.ResponseBody = 0, nil
 	db := s.db.WithContext(ctx)
 	// A live row can be released (deleted) between the claim and reading
 	// it; then the key is free and the claim is tried again.
 	for range 3 {
-		res := db.Exec(claimSQL, k.Principal, k.Key, k.Method, k.Path, k.RequestHash, k.CreatedAt,
-			k.CreatedAt.Add(-IdempotencyKeyTTL))
+		res := db.Exec(claimSQL, map[string]any{"principal": k.Principal, "key": k.Key, "method": k.Method, "path": k.Path,
+			"hash": k.RequestHash, "now": now, "expired": now.Add(-IdempotencyKeyTTL), "released": StatusReleased,
+			"leased": now.Add(-IdempotencyLease)})
 		if res.Error != nil {
 			return IdempotencyKey{}, false, res.Error
 		}
-		if res.RowsAffected > 0 {
-			return k, true, nil
-		}
 		var existing IdempotencyKey
 		err := db.Where("principal = ? AND key = ?", k.Principal, k.Key).Take(&existing).Error
+		if res.RowsAffected > 0 {
+			if err != nil {
+				return IdempotencyKey{}, false, fmt.Errorf("read the claimed idempotency key: %w", err)
+			}
+			existing.CreatedAt = existing.CreatedAt.UTC()
+			return existing, true, nil
+		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return existing, false, err
 		}
@@ -76,10 +104,11 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, principal, key strin
 		Updates(map[string]any{"status_code": status, "response_body": body}).Error
 }
 
-// ReleaseIdempotencyKey forgets a claim whose request failed on our side, so
-// the client's retry runs again.
+// ReleaseIdempotencyKey frees a claim whose request failed on our side, so
+// the client's retry runs again; the key keeps its first CreatedAt.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, principal, key string) error {
-	return s.db.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Delete(&IdempotencyKey{}).Error
+	return s.db.WithContext(ctx).Model(&IdempotencyKey{}).Where("principal = ? AND key = ?", principal, key).
+		Updates(map[string]any{"status_code": StatusReleased, "response_body": nil}).Error
 }
 
 func (IdempotencyKey) TableName() string { return "idempotency_keys" }

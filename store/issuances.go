@@ -66,10 +66,13 @@ type OpenIssuanceError struct{ ID string }
 
 func (e *OpenIssuanceError) Error() string { return "an open issuance exists: " + e.ID }
 
+// TxStep is a further write inside another write's transaction.
+type TxStep = func(tx *gorm.DB) error
+
 // CreateIssuance writes the issuance and its first events in one
 // transaction, inside which extra may write more (a witness statement).
 // The partial unique index decides races between concurrent applications.
-func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra func(tx *gorm.DB) error) error {
+func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra TxStep) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(iss).Error; err != nil {
 			return err
@@ -90,14 +93,23 @@ func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra func(tx
 	return err
 }
 
-// DeleteIssuance removes an issuance whose workflow could not be started.
-func (s *Store) DeleteIssuance(ctx context.Context, id string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("issuance_id = ?", id).Delete(&Event{}).Error; err != nil {
-			return err
-		}
-		return tx.Where("id = ?", id).Delete(&Issuance{}).Error
-	})
+// AcceptIssuance is CreateIssuance for a step that may run more than once:
+// when the issuance's own row is already there (an earlier attempt
+// committed), it is accepted and nothing more is written.
+func (s *Store) AcceptIssuance(ctx context.Context, iss *Issuance, extra TxStep) error {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Issuance{}).Where("id = ?", iss.ID).Count(&n).Error; err != nil {
+		return fmt.Errorf("look for issuance %s: %w", iss.ID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	err := s.CreateIssuance(ctx, iss, extra)
+	var open *OpenIssuanceError
+	if errors.As(err, &open) && open.ID == iss.ID {
+		return nil // a concurrent attempt of the same step won
+	}
+	return err
 }
 
 // Scope restricts what a principal may see; empty fields do not restrict.

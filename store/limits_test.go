@@ -202,3 +202,42 @@ func TestIdempotencyKeysExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestIdempotencyClaimsAreReleasedAndLeased: a released key runs again and
+// keeps its first CreatedAt (ids derived from it stay the same); a running
+// claim whose process died is taken over by the same request after the
+// lease, never by another request.
+func TestIdempotencyClaimsAreReleasedAndLeased(t *testing.T) {
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			ctx := context.Background()
+			claim := store.IdempotencyKey{Principal: "tok-1", Key: "k1", Method: "POST", Path: "/v1/issuances", RequestHash: "h1"}
+			first, claimed, err := st.ClaimIdempotencyKey(ctx, claim)
+			require.NoError(t, err)
+			require.True(t, claimed)
+			require.NoError(t, st.ReleaseIdempotencyKey(ctx, claim.Principal, claim.Key))
+			time.Sleep(5 * time.Millisecond)
+			again, claimed, err := st.ClaimIdempotencyKey(ctx, claim)
+			require.NoError(t, err)
+			require.True(t, claimed, "a released key runs again")
+			assert.True(t, first.CreatedAt.Equal(again.CreatedAt), "with its first CreatedAt: %v, %v", first.CreatedAt, again.CreatedAt)
+
+			_, claimed, err = st.ClaimIdempotencyKey(ctx, claim)
+			require.NoError(t, err)
+			require.False(t, claimed, "a running claim holds the key")
+			_, err = st.ExecForTests(ctx, "UPDATE idempotency_keys SET created_at = ? WHERE key = ?",
+				first.CreatedAt.Add(-store.IdempotencyLease-time.Second), "k1")
+			require.NoError(t, err)
+			other := claim
+			other.RequestHash = "h2"
+			_, claimed, err = st.ClaimIdempotencyKey(ctx, other)
+			require.NoError(t, err)
+			require.False(t, claimed, "another request never takes a running claim over")
+			taken, claimed, err := st.ClaimIdempotencyKey(ctx, claim)
+			require.NoError(t, err)
+			require.True(t, claimed, "the same request takes it over after the lease")
+			assert.True(t, first.CreatedAt.Add(-store.IdempotencyLease-time.Second).Equal(taken.CreatedAt), "keeping its first use")
+		})
+	}
+}

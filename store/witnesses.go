@@ -24,9 +24,11 @@ func (WitnessStatement) TableName() string { return "witness_statements" }
 // ErrWitnessLimit is returned when accepting a statement would break the limit.
 var ErrWitnessLimit = errors.New("the witness has reached the limit of statements")
 
-// CountWitnessStatements counts statements accepted at or after since.
-func (s *Store) CountWitnessStatements(ctx context.Context, witnessHash string, since time.Time) (int, error) {
-	return countStatements(s.db.WithContext(ctx), witnessHash, since)
+// CountWitnessStatements counts statements accepted at or after since,
+// except the one recorded for issuance except (a retried application must
+// not count its own statement against itself; "" excludes nothing).
+func (s *Store) CountWitnessStatements(ctx context.Context, witnessHash string, since time.Time, except string) (int, error) {
+	return countStatements(s.db.WithContext(ctx).Where("issuance_id <> ?", except), witnessHash, since)
 }
 
 func countStatements(db *gorm.DB, witnessHash string, since time.Time) (int, error) {
@@ -38,7 +40,7 @@ func countStatements(db *gorm.DB, witnessHash string, since time.Time) (int, err
 // RecordWitnessStatement returns a function for CreateIssuance's transaction
 // that re-counts under a lock and records the statement, so two concurrent
 // applications cannot both take a witness's last place.
-func (s *Store) RecordWitnessStatement(st WitnessStatement, since time.Time, limit int) func(tx *gorm.DB) error {
+func (s *Store) RecordWitnessStatement(st WitnessStatement, since time.Time, limit int) TxStep {
 	return func(tx *gorm.DB) error {
 		if s.dialect == "postgres" {
 			h := fnv.New64a()

@@ -16,6 +16,7 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.CounterIssuance, workflow.RegisterOptions{Name: workflows.CounterIssuanceWorkflow})
 	w.RegisterWorkflowWithOptions(workflows.BankIssuance, workflow.RegisterOptions{Name: workflows.BankIssuanceWorkflow})
 	w.RegisterWorkflowWithOptions(workflows.AbroadIssuance, workflow.RegisterOptions{Name: workflows.AbroadIssuanceWorkflow})
+	w.RegisterActivityWithOptions(acts.AcceptIssuance, activity.RegisterOptions{Name: workflows.ActivityAcceptIssuance})
 	w.RegisterActivityWithOptions(acts.RecordTransition, activity.RegisterOptions{Name: workflows.ActivityRecordTransition})
 	w.RegisterActivityWithOptions(acts.MintCredentials, activity.RegisterOptions{Name: workflows.ActivityMintCredentials})
 	w.RegisterActivityWithOptions(acts.CheckRegister, activity.RegisterOptions{Name: workflows.ActivityCheckRegister})

@@ -18,12 +18,14 @@ const (
 	UpdateHandover         = "handover"
 	UpdatePickup           = "pickup"
 	UpdateActivate         = "activate"
+	UpdateAccept           = "accept"
 	QueryState             = "state"
 	SignalLetterDispatched = "letter_dispatched"
 )
 
 // Activity names, registered explicitly by worker.Register.
 const (
+	ActivityAcceptIssuance    = "AcceptIssuance"
 	ActivityRecordTransition  = "RecordTransition"
 	ActivityCheckRegister     = "CheckRegister"
 	ActivityMintCredentials   = "MintCredentials"
@@ -43,6 +45,10 @@ const (
 // issuance id: never a CPR number or anything personal.
 func IssuanceWorkflowID(issuanceID string) string { return "issuance/" + issuanceID }
 
+// AcceptUpdateID names the accept Update of an issuance: one per workflow,
+// so a retried application attaches to the Update already sent.
+func AcceptUpdateID(issuanceID string) string { return "accept/" + issuanceID }
+
 // ReplacementWorkflowID names the workflow that makes card seq of a
 // credential: one id per card, so starting it with a reject-duplicate
 // policy mints each replacement exactly once. Ids only, nothing personal.
@@ -61,4 +67,15 @@ const (
 	StatusActive             = "active"
 	StatusExpired            = "expired"
 	StatusCancelled          = "cancelled"
+	// StatusRefused ends a workflow whose application was refused at
+	// acceptance (another open issuance, the witness limit): it never had a
+	// row, so this status is only the workflow's, never the read model's.
+	StatusRefused = "refused"
+)
+
+// Outcomes of the accept step (AcceptResult.Outcome).
+const (
+	AcceptAccepted     = "accepted"
+	AcceptOpenIssuance = "open_issuance" // another issuance of the CPR is open: OpenIssuanceID
+	AcceptWitnessLimit = "witness_limit" // the witness's last statement was taken meanwhile
 )

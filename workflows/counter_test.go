@@ -20,6 +20,8 @@ type fakeActivities struct {
 	mints       []MintInput
 	reminders   []ReminderInput
 	revoked     int
+	accepts     []AcceptInput
+	outcome     AcceptOutcome // the accept step's answer; zero means accepted
 }
 
 func (f *fakeActivities) record(_ context.Context, in TransitionInput) error {
@@ -27,6 +29,16 @@ func (f *fakeActivities) record(_ context.Context, in TransitionInput) error {
 	defer f.mu.Unlock()
 	f.transitions = append(f.transitions, in)
 	return nil
+}
+
+func (f *fakeActivities) accept(_ context.Context, in AcceptInput) (AcceptOutcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accepts = append(f.accepts, in)
+	if f.outcome.Outcome == "" {
+		return AcceptOutcome{Outcome: AcceptAccepted}, nil
+	}
+	return f.outcome, nil
 }
 
 func (f *fakeActivities) check(_ context.Context, in RegisterCheck) (RegisterFacts, error) {
@@ -60,6 +72,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeActivities) 
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	f := &fakeActivities{facts: RegisterFacts{Name: "Søren Ærø", Address: Recipient{Name: "Søren Ærø", Lines: []string{"Nørregade 1"}, Postcode: "1165", City: "København K", Country: "DK"}}}
+	env.RegisterActivityWithOptions(f.accept, activity.RegisterOptions{Name: ActivityAcceptIssuance})
 	env.RegisterActivityWithOptions(f.record, activity.RegisterOptions{Name: ActivityRecordTransition})
 	env.RegisterActivityWithOptions(f.check, activity.RegisterOptions{Name: ActivityCheckRegister})
 	env.RegisterActivityWithOptions(f.mint, activity.RegisterOptions{Name: ActivityMintCredentials})

@@ -23,7 +23,9 @@ type issuanceRun struct {
 	activation     *ActivationRequest
 	letters        []string
 	dispatched     map[string]bool
-	ending         bool // a final status is being recorded; nothing else is accepted
+	ending         bool          // a final status is being recorded; nothing else is accepted
+	accepted       *AcceptResult // the accept step's decision (runs that record their own row)
+	acceptFailed   bool          // the accept step failed for good
 }
 
 // CounterIssuance runs an issuance started at a Citizen Service centre: it
@@ -58,8 +60,14 @@ func runIssuance(ctx workflow.Context, in IssuanceInput, deliveries ...domain.De
 	if err := w.setup(ctx, deliveries); err != nil {
 		return IssuanceResult{}, err
 	}
-	status, err := w.run(ctx)
+	status := StatusRefused
+	accepted, err := w.accept(ctx)
+	if accepted {
+		status, err = w.run(ctx)
+	}
 	if err != nil {
+		// Let the accept Update answer the failure before the run ends.
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		return IssuanceResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -81,6 +89,13 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
 		return err
+	}
+	if w.in.Acceptance != nil {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAccept, w.handleAccept,
+			workflow.UpdateHandlerOptions{Validator: w.validateAccept})
+		if err != nil {
+			return err
+		}
 	}
 	if err := setCancelHandler(ctx, &w.state, &w.ending, &w.cancel); err != nil {
 		return err

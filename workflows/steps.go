@@ -195,7 +195,7 @@ func setActivateHandler(ctx workflow.Context, state *State, ending *bool, activa
 
 func isFinal(status string) bool {
 	switch status {
-	case StatusRejected, StatusActive, StatusExpired, StatusCancelled:
+	case StatusRejected, StatusActive, StatusExpired, StatusCancelled, StatusRefused:
 		return true
 	}
 	return false

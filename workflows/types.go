@@ -21,6 +21,64 @@ type IssuanceInput struct {
 	Representation string     `json:",omitempty"`
 	OrderAddress   *Recipient `json:",omitempty"`
 	PickupWindow   time.Duration
+
+	// Acceptance is the row the workflow's first step records. Absent in
+	// workflows started before acceptance moved into the workflow: their
+	// row was written by the API before the start.
+	Acceptance *Acceptance `json:",omitempty"`
+}
+
+// Acceptance is an application the API found eligible, as the accept step
+// records it: the issuance row in received, its received event and, on the
+// counter path, the witness statement, in one transaction. Hashes and the
+// masked CPR only; the payload codec encrypts it in history all the same.
+type Acceptance struct {
+	CPRHash         string
+	CPRMasked       string
+	Centre          *string `json:",omitempty"`
+	Representation  *string `json:",omitempty"`
+	Bank            *string `json:",omitempty"`
+	PublicSignature bool
+	DocumentHash    *string   `json:",omitempty"`
+	At              time.Time // when the application was made: created_at, the event's time, the statement's
+	Actor           string
+	Detail          string
+	Witness         *WitnessStatement `json:",omitempty"`
+}
+
+// WitnessStatement is the sworn statement an accepted counter application
+// records, if no more than Limit-1 others of the witness count since Since.
+type WitnessStatement struct {
+	WitnessCPRHash string
+	Since          time.Time
+	Limit          int
+}
+
+// AcceptInput asks the accept step to record an application.
+type AcceptInput struct {
+	IssuanceID string
+	Path       string
+	Deadline   time.Time // the delivery deadline the row starts with
+	Acceptance Acceptance
+}
+
+// AcceptOutcome is what the accept step decided.
+type AcceptOutcome struct {
+	Outcome        string // AcceptAccepted, AcceptOpenIssuance or AcceptWitnessLimit
+	OpenIssuanceID string `json:",omitempty"`
+}
+
+// AcceptRequest is the accept Update's argument.
+type AcceptRequest struct {
+	IssuanceID string
+}
+
+// AcceptResult is the accept Update's answer: the outcome and, accepted,
+// the application as this workflow recorded it (a retry that attaches to
+// the Update gets the first attempt's, whatever it sent itself).
+type AcceptResult struct {
+	AcceptOutcome
+	Application AcceptInput
 }
 
 // PickupRequest is the pickup Update's argument: the representation's

@@ -24,7 +24,6 @@ import (
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
-	"github.com/opennemid/nemid/workflows"
 )
 
 // runtime is what every long-running command shares.
@@ -106,7 +105,7 @@ func (rt *runtime) close() {
 
 // runWorker polls the task queue until ctx ends.
 func (rt *runtime) runWorker(ctx context.Context) error {
-	w := sdkworker.New(rt.temporal, workflows.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
 	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys, LetterKeys: rt.keys})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -119,7 +118,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 // runAPI serves HTTP until ctx ends, then drains for up to 10 s.
 func (rt *runtime) runAPI(ctx context.Context) error {
 	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKeys: rt.hashKeys,
-		Logger: rt.log, Registry: rt.registry, LetterKeys: rt.keys})
+		Logger: rt.log, Registry: rt.registry, LetterKeys: rt.keys, TaskQueue: rt.cfg.TaskQueue})
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

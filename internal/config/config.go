@@ -23,6 +23,7 @@ type Config struct {
 	DataDir           string // NEMID_DATA_DIR
 	TemporalAddress   string // TEMPORAL_ADDRESS
 	TemporalNamespace string // TEMPORAL_NAMESPACE
+	TaskQueue         string // NEMID_TASK_QUEUE: where workers poll and the API starts workflows
 	TemporalCLI       string // TEMPORAL_CLI
 	HTTPAddr          string // NEMID_HTTP_ADDR
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
@@ -55,6 +56,7 @@ func FromEnv() (Config, error) {
 		DataDir:           env("NEMID_DATA_DIR", ".nemid"),
 		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:         env("NEMID_TASK_QUEUE", "nemid-issuance"), // workflows.TaskQueue,
 		TemporalCLI:       os.Getenv("TEMPORAL_CLI"),
 		HTTPAddr:          env("NEMID_HTTP_ADDR", "127.0.0.1:8080"),
 		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),

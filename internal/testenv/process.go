@@ -76,7 +76,7 @@ func (a *App) StartAPI(t *testing.T, extraEnv ...string) *Process {
 	}
 	addr := freeAddr(t)
 	env := append(os.Environ(),
-		"TEMPORAL_ADDRESS="+a.TemporalAddress, "TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_ADDRESS="+a.TemporalAddress, "TEMPORAL_NAMESPACE=default", "NEMID_TASK_QUEUE="+a.api.TaskQueue,
 		"NEMID_CODEC_KEY="+a.Config.CodecKeys, "NEMID_HASH_KEY="+a.Config.HashKey,
 		"NEMID_HTTP_ADDR="+addr, "NEMID_LOG_LEVEL=warn",
 		"NEMID_RATE_LIMIT="+strconv.FormatFloat(a.Config.RateLimit, 'f', -1, 64),
@@ -142,4 +142,15 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// Kill ends the process at once, as a crash would: no shutdown, no drain.
+// It may be called from any goroutine; it returns once the process is gone.
+func (p *Process) Kill() error {
+	if err := p.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill nemid api: %w", err)
+	}
+	<-p.done
+	p.done <- nil // for the cleanup's wait
+	return nil
 }

@@ -1,0 +1,56 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
+)
+
+// AcceptIssuance is an issuance workflow's first step: it records the
+// application (the row in received, its received event and any witness
+// statement) in one transaction, guarded by the one-open-per-CPR index and
+// the witness limit, or records nothing and says why. It is idempotent: a
+// retry that finds its own row reports it accepted and writes nothing more.
+func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInput) (workflows.AcceptOutcome, error) {
+	if in.IssuanceID == "" || in.Path == "" || in.Acceptance.CPRHash == "" {
+		return workflows.AcceptOutcome{}, temporal.NewNonRetryableApplicationError("an acceptance needs the issuance id, path and CPR hash",
+			workflows.ErrTypeInvalid, nil)
+	}
+	iss := ReceivedRow(in)
+	var extra store.TxStep
+	if w := in.Acceptance.Witness; w != nil {
+		extra = a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
+			AcceptedAt: in.Acceptance.At.UTC()}, w.Since.UTC(), w.Limit)
+	}
+	err := a.Store.AcceptIssuance(ctx, &iss, extra)
+	var open *store.OpenIssuanceError
+	switch {
+	case errors.As(err, &open):
+		return workflows.AcceptOutcome{Outcome: workflows.AcceptOpenIssuance, OpenIssuanceID: open.ID}, nil
+	case errors.Is(err, store.ErrWitnessLimit):
+		return workflows.AcceptOutcome{Outcome: workflows.AcceptWitnessLimit}, nil
+	case err != nil:
+		return workflows.AcceptOutcome{}, fmt.Errorf("accept issuance %s: %w", in.IssuanceID, err)
+	}
+	return workflows.AcceptOutcome{Outcome: workflows.AcceptAccepted}, nil
+}
+
+// ReceivedRow is the read-model row of an accepted application, exactly as
+// the accept step writes it; the API answers its 201 with the same row.
+func ReceivedRow(in workflows.AcceptInput) store.Issuance {
+	a := in.Acceptance
+	at, deadline := a.At.UTC(), in.Deadline.UTC()
+	publicSignature := a.PublicSignature
+	return store.Issuance{
+		ID: in.IssuanceID, Path: in.Path, Status: workflows.StatusReceived,
+		CPRHash: a.CPRHash, CPRMasked: a.CPRMasked, Centre: a.Centre, Representation: a.Representation, Bank: a.Bank,
+		PublicSignature: &publicSignature, DocumentHash: a.DocumentHash,
+		Reasons: "[]", Deadline: &deadline, CreatedAt: at, UpdatedAt: at,
+		Events: []store.Event{{DedupeKey: "received", At: at, Type: "received", Actor: a.Actor, Detail: a.Detail}},
+	}
+}
