@@ -21,9 +21,6 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// Paths accepted by POST /v1/issuances.
-var acceptedPaths = []string{"counter", "bank", "abroad"}
-
 // issuanceRequest is the union of the three paths' bodies (DESIGN.md §4);
 // documents, witness and address decode straight into the domain's types.
 type issuanceRequest struct {
@@ -54,9 +51,9 @@ func (s *Server) createIssuance(c echo.Context) error {
 	case "abroad":
 		return s.createAbroadIssuance(c, req)
 	case "":
-		return badRequest("path is required; accepted: %s", strings.Join(acceptedPaths, ", "))
+		return badRequest("path is required; accepted: %s", strings.Join(domain.Paths(), ", "))
 	}
-	return badRequest("path %q is not accepted; accepted: %s", req.Path, strings.Join(acceptedPaths, ", "))
+	return badRequest("path %q is not accepted; accepted: %s", req.Path, strings.Join(domain.Paths(), ", "))
 }
 
 func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) error {
@@ -269,10 +266,10 @@ func (s *Server) listIssuances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := oneOf("status", c.QueryParam("status"), allStatuses); err != nil {
+	if err := oneOf("status", c.QueryParam("status"), workflows.Statuses()); err != nil {
 		return err
 	}
-	if err := oneOf("path", c.QueryParam("path"), allPaths); err != nil {
+	if err := oneOf("path", c.QueryParam("path"), domain.Paths()); err != nil {
 		return err
 	}
 	f := store.ListFilter{Scope: p.storeScope(), Status: c.QueryParam("status"), Path: c.QueryParam("path"),
@@ -294,13 +291,6 @@ func (s *Server) listIssuances(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
-
-var (
-	allStatuses = []string{workflows.StatusReceived, workflows.StatusRejected, workflows.StatusLettersPosted,
-		workflows.StatusAwaitingHandover, workflows.StatusAwaitingPickup, workflows.StatusAwaitingActivation,
-		workflows.StatusActive, workflows.StatusExpired, workflows.StatusCancelled}
-	allPaths = []string{"counter", "bank", "abroad"}
-)
 
 // oneOf refuses a filter value that can never match, so a typo is a 400
 // rather than an empty list.
@@ -362,7 +352,7 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if store.IsFinal(iss.Status) {
+	if workflows.IsFinal(iss.Status) {
 		return newError(http.StatusConflict, "conflict", "the issuance is already %s", iss.Status)
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
