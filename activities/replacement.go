@@ -124,7 +124,10 @@ func (a *Activities) orderAddress(ctx context.Context, issuanceID, name string) 
 	}
 	for _, l := range letters {
 		if l.Kind == store.KindCodeCard {
-			r := l.RecipientOf()
+			r, err := l.RecipientOf()
+			if err != nil {
+				return workflows.Recipient{}, permanent("take the abroad order's address", err)
+			}
 			return workflows.Recipient{Name: name, Lines: r.Lines, Postcode: r.Postcode, City: r.City, Country: r.Country}, nil
 		}
 	}

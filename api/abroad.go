@@ -68,7 +68,7 @@ func (s *Server) createAbroadIssuance(c echo.Context, req issuanceRequest) error
 	if err := s.startWorkflow(c, workflows.AbroadIssuanceWorkflow, in); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	return respondIssuance(c, http.StatusCreated, iss)
 }
 
 // checkOrderShape refuses an order that lacks what every rule needs, or

@@ -104,7 +104,7 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	if err := s.startWorkflow(c, workflows.CounterIssuanceWorkflow, in); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	return respondIssuance(c, http.StatusCreated, iss)
 }
 
 const maxAgreementIDLen = 100
@@ -151,7 +151,7 @@ func (s *Server) createBankIssuance(c echo.Context, req issuanceRequest) error {
 	if err := s.startWorkflow(c, workflows.BankIssuanceWorkflow, s.issuanceInput(iss, cpr, outcome)); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, viewIssuance(iss))
+	return respondIssuance(c, http.StatusCreated, iss)
 }
 
 // applicant parses the CPR number and finds the person in the register. A
@@ -252,7 +252,7 @@ func (s *Server) getIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(iss))
+	return respondIssuance(c, http.StatusOK, iss)
 }
 
 const defaultLimit, maxLimit = 50, 500
@@ -284,7 +284,11 @@ func (s *Server) listIssuances(c echo.Context) error {
 	}
 	out := listView[issuanceView]{Items: make([]issuanceView, 0, len(rows))}
 	for _, r := range rows {
-		out.Items = append(out.Items, viewIssuance(r))
+		v, err := viewIssuance(r)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
 	}
 	if more {
 		out.NextCursor = encodeCursor(rows[len(rows)-1].ID)
@@ -384,7 +388,7 @@ func (s *Server) respondIssuance(c echo.Context, id string, p Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(iss))
+	return respondIssuance(c, http.StatusOK, iss)
 }
 
 // liveState answers the workflow's own view (the state Query): the status

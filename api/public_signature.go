@@ -59,7 +59,7 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(upgraded))
+	return respondIssuance(c, http.StatusOK, upgraded)
 }
 
 func sameCentre(iss store.Issuance, centre string) bool {

@@ -162,11 +162,17 @@ type Transition struct {
 	Reasons    any // marshalled to JSON when non-nil
 	Event      Event
 	Fee        *Fee // a pickup's fee, recorded once with the event
+	// ActivationID is the answered activation challenge whose password an
+	// `active` transition moves into the credential, in the same
+	// transaction (activateCredential).
+	ActivationID string
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
 // dedupe key makes a retry a no-op, and the status never leaves a final
-// state. A transition without an event is a plain status move.
+// state. A transition without an event is a plain status move. The move to
+// active also activates the credential with the password its activation
+// chose, in this transaction: the workflow is the one writer of both.
 func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ev := t.Event
@@ -198,7 +204,14 @@ func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 			}
 			updates["reasons"] = string(b)
 		}
-		return tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates).Error
+		res := tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("record status %s: %w", t.Status, res.Error)
+		}
+		if t.Status == workflows.StatusActive && res.RowsAffected == 1 {
+			return activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At)
+		}
+		return nil
 	})
 }
 

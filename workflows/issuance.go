@@ -269,6 +269,9 @@ func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail
 	}
 	t := w.move(status, nil, eventType, actor, detail)
 	t.Reasons = reasons
+	if status == StatusActive {
+		t.ActivationID = w.activation.ActivationID
+	}
 	if err := record(ctx, t); err != nil {
 		return "", err
 	}
