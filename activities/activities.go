@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -30,13 +31,15 @@ type Activities struct {
 
 func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }
 
-// RecordTransition writes a workflow's decision to the read model. The
-// event's key makes a retry a no-op.
+// RecordTransition writes a workflow's decision to the read model; the move
+// to active activates the credential in the same transaction. The event's
+// key makes a retry a no-op.
 func (a *Activities) RecordTransition(ctx context.Context, in workflows.TransitionInput) error {
 	t := store.Transition{
-		IssuanceID: in.IssuanceID,
-		Status:     in.Status,
-		Deadline:   in.Deadline,
+		IssuanceID:   in.IssuanceID,
+		Status:       in.Status,
+		Deadline:     in.Deadline,
+		ActivationID: in.ActivationID,
 		Event: store.Event{
 			DedupeKey: in.EventKey, At: in.At.UTC(), Type: in.EventType, Actor: in.Actor, Detail: in.Detail,
 		},
@@ -48,7 +51,13 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 		t.Fee = &store.Fee{Representation: in.Fee.Representation, AmountDKK: in.Fee.AmountDKK, Receipt: in.Fee.Receipt,
 			Actor: in.Actor, PaidAt: in.At.UTC()}
 	}
-	if err := a.Store.ApplyTransition(ctx, t); err != nil {
+	err := a.Store.ApplyTransition(ctx, t)
+	if errors.Is(err, store.ErrActivationUnknown) {
+		// Only an Update naming no answered activation gets here: a retry
+		// cannot make one appear.
+		return permanent(fmt.Sprintf("record %s for issuance %s", in.Status, in.IssuanceID), err)
+	}
+	if err != nil {
 		return fmt.Errorf("record %s %s for issuance %s: %w", in.Status, in.EventType, in.IssuanceID, err)
 	}
 	return nil

@@ -120,8 +120,12 @@ func (a *Activities) mint(ctx context.Context, in workflows.MintInput) (store.Mi
 		newLetter(in.IssuanceID, store.KindPassword, store.LetterQueued, in.PasswordRecipient, passwordPDF, at),
 	}
 	for _, l := range m.Letters {
+		to := in.CardRecipient
+		if l.Kind == store.KindPassword {
+			to = in.PasswordRecipient
+		}
 		m.Events = append(m.Events, store.Event{IssuanceID: in.IssuanceID, DedupeKey: "letter_queued:" + l.Kind, At: at,
-			Type: "letter_queued", Actor: "system", Detail: l.Kind + " letter " + l.ID + " queued for " + l.RecipientOf().Name})
+			Type: "letter_queued", Actor: "system", Detail: l.Kind + " letter " + l.ID + " queued for " + to.Name})
 	}
 	return m, nil
 }
@@ -142,8 +146,14 @@ func (a *Activities) existingMint(ctx context.Context, issuanceID string) (workf
 		return workflows.MintResult{}, fmt.Errorf("load minted credential: %w", err)
 	}
 	cards, err := a.Store.CardsOf(ctx, cred.ID)
-	if err != nil || len(cards) == 0 {
-		return workflows.MintResult{}, fmt.Errorf("load minted card: %v", err)
+	if err != nil {
+		return workflows.MintResult{}, fmt.Errorf("load minted card: %w", err)
+	}
+	if len(cards) == 0 {
+		// SaveMinted stores the credential and its card together: a
+		// credential without one is damage that no retry repairs.
+		return workflows.MintResult{}, temporal.NewNonRetryableApplicationError(
+			"credential "+cred.ID+" of issuance "+issuanceID+" has no code card", workflows.ErrTypeInvalid, nil)
 	}
 	letters, err := a.Store.LettersOfIssuance(ctx, issuanceID)
 	if err != nil {

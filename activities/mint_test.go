@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/opennemid/nemid/activities"
 	"github.com/opennemid/nemid/domain"
@@ -107,6 +109,29 @@ func TestMintRefusesWhatARetryCannotFix(t *testing.T) {
 			assert.Contains(t, err.Error(), workflows.ErrTypeInvalid, "marked non-retryable: %v", err)
 		})
 	}
+}
+
+// TestARetriedMintOfACredentialWithoutACardStops: a retry finds the
+// credential already minted but no card (damage: SaveMinted stores them
+// together). The activity must say so, not retry forever on a formatted
+// nil error.
+func TestARetriedMintOfACredentialWithoutACardStops(t *testing.T) {
+	st := testenv.SQLite(t)
+	acts := newActivities(t, st)
+	ctx := context.Background()
+	id := acceptedIssuance(t, st)
+	_, err := acts.MintCredentials(ctx, mintInput(id, "letters"))
+	require.NoError(t, err)
+	cred, err := st.CredentialOfIssuance(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, st.DropCardsForTest(ctx, cred.ID))
+
+	_, err = acts.MintCredentials(ctx, mintInput(id, "letters"))
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "an application error: %v", err)
+	assert.True(t, appErr.NonRetryable(), "a retry cannot add the card: %v", err)
+	assert.Contains(t, err.Error(), "has no code card")
+	assert.NotContains(t, err.Error(), "<nil>")
 }
 
 // BenchmarkMintAndPrint measures the whole activity (draw, MAC 148 codes,

@@ -37,13 +37,8 @@ func (a *Activities) CheckRegister(ctx context.Context, in workflows.RegisterChe
 			Message: "the person has moved to Denmark per the register, so NemID is no longer ordered from abroad"})
 	}
 	if in.Delivery == string(domain.DeliveryLetters) {
-		if person.AddressProtected {
-			facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeAddressProtected,
-				Message: "the person now has address protection, so letters cannot be posted to the registered address"})
-		}
-		if person.LivesAbroad() {
-			facts.Violations = append(facts.Violations, workflows.Reason{Code: domain.CodeLivesAbroad,
-				Message: "the person now lives abroad, so letters cannot be posted to the registered address"})
+		for _, v := range domain.RegisteredAddressViolations(person, "the register changed after acceptance, so the letters cannot be posted") {
+			facts.Violations = append(facts.Violations, workflows.Reason{Code: v.Code, Message: v.Message})
 		}
 	}
 	return facts, nil

@@ -2,10 +2,7 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"gorm.io/gorm"
 
 	"github.com/opennemid/nemid/printing"
 	"github.com/opennemid/nemid/store"
@@ -31,7 +28,7 @@ func (a *Activities) QueueReminder(ctx context.Context, in workflows.ReminderInp
 	if err != nil || id != l.ID { // failed, or the reminder was already queued
 		a.discardUnstored(ctx, sealed)
 	}
-	if err != nil && !errors.Is(err, gorm.ErrDuplicatedKey) {
+	if err != nil {
 		return "", fmt.Errorf("queue reminder: %w", err)
 	}
 	return id, nil

@@ -97,10 +97,10 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 	if err != nil {
 		return workflows.Recipient{}, err
 	}
-	if iss.Path == "abroad" {
+	if iss.Path == domain.PathAbroad {
 		return a.orderAddress(ctx, iss.ID, person.Name)
 	}
-	if !person.AddressProtected && !person.LivesAbroad() {
+	if !person.CannotReceivePost() {
 		addr := person.RegisteredAddress()
 		return workflows.Recipient{Name: person.Name, Lines: addr.Lines, Postcode: addr.Postcode, City: addr.City, Country: addr.Country}, nil
 	}
@@ -108,11 +108,11 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 	if iss.Centre != nil {
 		code = *iss.Centre
 	}
-	if _, ok := domain.LookupCentre(code); !ok {
-		return workflows.Recipient{}, temporal.NewNonRetryableApplicationError(
-			"the person may not receive post at the registered address and the issuance has no issuing centre", workflows.ErrTypeInvalid, nil)
+	to, err := workflows.CareOfCentre(person.Name, code)
+	if err != nil {
+		return workflows.Recipient{}, permanent("the person may not receive post at the registered address", err)
 	}
-	return workflows.CareOfCentre(person.Name, code), nil
+	return to, nil
 }
 
 // orderAddress is where an abroad order sent the first code card: the
@@ -124,7 +124,10 @@ func (a *Activities) orderAddress(ctx context.Context, issuanceID, name string) 
 	}
 	for _, l := range letters {
 		if l.Kind == store.KindCodeCard {
-			r := l.RecipientOf()
+			r, err := l.RecipientOf()
+			if err != nil {
+				return workflows.Recipient{}, permanent("take the abroad order's address", err)
+			}
 			return workflows.Recipient{Name: name, Lines: r.Lines, Postcode: r.Postcode, City: r.City, Country: r.Country}, nil
 		}
 	}

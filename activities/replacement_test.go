@@ -48,7 +48,8 @@ func TestReplacementForAnAbroadOrderGoesToTheOrdersAddress(t *testing.T) {
 	var replacement *store.Recipient
 	for _, l := range letters {
 		if l.Kind == store.KindReplacementCard {
-			r := l.RecipientOf()
+			r, err := l.RecipientOf()
+			require.NoError(t, err)
 			replacement = &r
 		}
 	}

@@ -49,7 +49,7 @@ func (s *Server) acceptIssuance(c echo.Context, workflow string, in workflows.Is
 	}
 	switch res.Outcome {
 	case workflows.AcceptAccepted:
-		return c.JSON(http.StatusCreated, viewIssuance(activities.ReceivedRow(res.Application)))
+		return respondIssuance(c, http.StatusCreated, activities.ReceivedRow(res.Application))
 	case workflows.AcceptOpenIssuance:
 		return &Error{Status: http.StatusConflict, Code: "open_issuance",
 			Message: "this person already has an open issuance", IssuanceID: res.OpenIssuanceID}

@@ -69,9 +69,12 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 	return ec.JSON(http.StatusCreated, challengeView("activation_id", ch))
 }
 
-// answerActivation checks the code and the new password, stores the
-// password's hash and spends the code, then tells the issuance's workflow,
-// with the challenge id only, that the credential is activated.
+// answerActivation checks the code and the new password, spends the code
+// and keeps the password's hash on the answered challenge, then tells the
+// issuance's workflow, with the challenge id only, that the credential is
+// activated. The workflow's activity records the issuance active and moves
+// the hash into the credential in one transaction, before the Update
+// answers: the 200 is visible to the next logon.
 func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	var req activationAnswer
 	if err := decodeStrict(ec, &req); err != nil {
@@ -108,7 +111,11 @@ func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	if err := succeeded(err); err != nil {
 		return err
 	}
-	if err := c.activate(ctx, cred, ch.ID); err != nil {
+	// The code is spent: finish even if the client hangs up, so the
+	// activation it paid for is not left waiting for a second code.
+	updateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), activationUpdateTimeout)
+	defer cancel()
+	if err := c.activate(updateCtx, cred, ch.ID); err != nil {
 		return err
 	}
 	c.afterSpend(ctx, cred.ID)
@@ -148,41 +155,24 @@ func (c *citizenAPI) checkPasswordPolicy(ctx context.Context, cred store.Credent
 	return nil
 }
 
-// activate sends the workflow the activation Update and, once it recorded
-// the issuance active, marks the credential active. Should the Update be
-// refused (the issuance was cancelled meanwhile), the credential stays
-// pending and is revoked with its issuance.
+// activationUpdateTimeout bounds the wait for the workflow's answer; the
+// Update, once admitted, completes all the same.
+const activationUpdateTimeout = time.Minute
+
+// activate sends the workflow the activation Update and waits for its
+// answer, which comes once the issuance and the credential are recorded
+// active. The Update's id is the challenge's, so a repeat of the same
+// activation is the same Update. Should it be refused (the issuance was
+// cancelled or expired meanwhile), the credential stays pending and is
+// revoked with its issuance.
 func (c *citizenAPI) activate(ctx context.Context, cred store.Credential, activationID string) error {
 	handle, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.IssuanceWorkflowID(cred.IssuanceID), UpdateName: workflows.UpdateActivate,
-		Args: []any{workflows.ActivationRequest{ActivationID: activationID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		UpdateID: "activate/" + activationID,
+		Args:     []any{workflows.ActivationRequest{ActivationID: activationID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return err
 	}
-	if err := handle.Get(ctx, nil); err != nil {
-		return err
-	}
-	return c.store.MarkActivated(ctx, cred.ID, c.now())
-}
-
-// healActivation finishes an activation whose last step (marking the
-// credential active) was interrupted after the workflow recorded it: the
-// credential has a password and its issuance is active.
-func (c *citizenAPI) healActivation(ctx context.Context, cred *store.Credential) error {
-	if cred.Status != store.CredentialPending || cred.PasswordHash == nil {
-		return nil
-	}
-	iss, err := c.store.GetIssuance(ctx, cred.IssuanceID, store.Scope{})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && iss.Status != workflows.StatusActive) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load issuance of credential: %w", err)
-	}
-	if err := c.store.MarkActivated(ctx, cred.ID, c.now()); err != nil {
-		return err
-	}
-	cred.Status = store.CredentialActive
-	return nil
+	return handle.Get(ctx, nil)
 }

@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/opennemid/nemid/store"
 )
@@ -44,7 +47,7 @@ func stampPtr(t *time.Time) *time.Time {
 	return &v
 }
 
-func viewIssuance(iss store.Issuance) issuanceView {
+func viewIssuance(iss store.Issuance) (issuanceView, error) {
 	v := issuanceView{
 		ID: iss.ID, Path: iss.Path, Status: iss.Status, CPRMasked: iss.CPRMasked,
 		Centre: iss.Centre, Representation: iss.Representation, Bank: iss.Bank,
@@ -52,12 +55,23 @@ func viewIssuance(iss store.Issuance) issuanceView {
 		Deadline: stampPtr(iss.Deadline), Reasons: []Detail{}, Timeline: make([]eventView, 0, len(iss.Events)),
 	}
 	if iss.Reasons != "" {
-		_ = json.Unmarshal([]byte(iss.Reasons), &v.Reasons) // written by us; an empty list if ever unreadable
+		if err := json.Unmarshal([]byte(iss.Reasons), &v.Reasons); err != nil {
+			return issuanceView{}, fmt.Errorf("decode the reasons of issuance %s: %w", iss.ID, err)
+		}
 	}
 	for _, e := range iss.Events {
 		v.Timeline = append(v.Timeline, eventView{At: stamp(e.At), Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
-	return v
+	return v, nil
+}
+
+// respondIssuance answers one issuance in the contract's shape.
+func respondIssuance(c echo.Context, status int, iss store.Issuance) error {
+	v, err := viewIssuance(iss)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, v)
 }
 
 // listView is the contract's list shape.

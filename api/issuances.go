@@ -18,9 +18,6 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// Paths accepted by POST /v1/issuances.
-var acceptedPaths = []string{"counter", "bank", "abroad"}
-
 // issuanceRequest is the union of the three paths' bodies (DESIGN.md §4);
 // documents, witness and address decode straight into the domain's types.
 type issuanceRequest struct {
@@ -51,9 +48,9 @@ func (s *Server) createIssuance(c echo.Context) error {
 	case "abroad":
 		return s.createAbroadIssuance(c, req)
 	case "":
-		return badRequest("path is required; accepted: %s", strings.Join(acceptedPaths, ", "))
+		return badRequest("path is required; accepted: %s", strings.Join(domain.Paths(), ", "))
 	}
-	return badRequest("path %q is not accepted; accepted: %s", req.Path, strings.Join(acceptedPaths, ", "))
+	return badRequest("path %q is not accepted; accepted: %s", req.Path, strings.Join(domain.Paths(), ", "))
 }
 
 func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) error {
@@ -199,7 +196,7 @@ func (s *Server) getIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(iss))
+	return respondIssuance(c, http.StatusOK, iss)
 }
 
 const defaultLimit, maxLimit = 50, 500
@@ -213,10 +210,10 @@ func (s *Server) listIssuances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := oneOf("status", c.QueryParam("status"), allStatuses); err != nil {
+	if err := oneOf("status", c.QueryParam("status"), workflows.Statuses()); err != nil {
 		return err
 	}
-	if err := oneOf("path", c.QueryParam("path"), allPaths); err != nil {
+	if err := oneOf("path", c.QueryParam("path"), domain.Paths()); err != nil {
 		return err
 	}
 	f := store.ListFilter{Scope: p.storeScope(), Status: c.QueryParam("status"), Path: c.QueryParam("path"),
@@ -231,20 +228,17 @@ func (s *Server) listIssuances(c echo.Context) error {
 	}
 	out := listView[issuanceView]{Items: make([]issuanceView, 0, len(rows))}
 	for _, r := range rows {
-		out.Items = append(out.Items, viewIssuance(r))
+		v, err := viewIssuance(r)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
 	}
 	if more {
 		out.NextCursor = encodeCursor(rows[len(rows)-1].ID)
 	}
 	return c.JSON(http.StatusOK, out)
 }
-
-var (
-	allStatuses = []string{workflows.StatusReceived, workflows.StatusRejected, workflows.StatusLettersPosted,
-		workflows.StatusAwaitingHandover, workflows.StatusAwaitingPickup, workflows.StatusAwaitingActivation,
-		workflows.StatusActive, workflows.StatusExpired, workflows.StatusCancelled}
-	allPaths = []string{"counter", "bank", "abroad"}
-)
 
 // oneOf refuses a filter value that can never match, so a typo is a 400
 // rather than an empty list.
@@ -306,7 +300,7 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if store.IsFinal(iss.Status) {
+	if workflows.IsFinal(iss.Status) {
 		return newError(http.StatusConflict, "conflict", "the issuance is already %s", iss.Status)
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -338,7 +332,7 @@ func (s *Server) respondIssuance(c echo.Context, id string, p Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(iss))
+	return respondIssuance(c, http.StatusOK, iss)
 }
 
 // liveState answers the workflow's own view (the state Query): the status

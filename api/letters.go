@@ -22,12 +22,15 @@ type letterView struct {
 	CreatedAt  time.Time       `json:"created_at"`
 }
 
-func viewLetter(l store.Letter) letterView {
-	r := l.RecipientOf()
+func viewLetter(l store.Letter) (letterView, error) {
+	r, err := l.RecipientOf()
+	if err != nil {
+		return letterView{}, err
+	}
 	if r.Lines == nil {
 		r.Lines = []string{}
 	}
-	return letterView{ID: l.ID, IssuanceID: l.IssuanceID, Kind: l.Kind, Status: l.Status, Recipient: r, CreatedAt: stamp(l.CreatedAt)}
+	return letterView{ID: l.ID, IssuanceID: l.IssuanceID, Kind: l.Kind, Status: l.Status, Recipient: r, CreatedAt: stamp(l.CreatedAt)}, nil
 }
 
 // listLetters is the print-and-post provider's queue, oldest first.
@@ -49,7 +52,11 @@ func (s *Server) listLetters(c echo.Context) error {
 	}
 	out := listView[letterView]{Items: make([]letterView, 0, len(rows))}
 	for _, l := range rows {
-		out.Items = append(out.Items, viewLetter(l))
+		v, err := viewLetter(l)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
 	}
 	if more {
 		out.NextCursor = encodeCursor(rows[len(rows)-1].ID)
@@ -146,5 +153,9 @@ func (s *Server) letterDispatched(c echo.Context) error {
 	if err != nil && !errors.As(err, &notFound) { // a finished workflow no longer waits for letters
 		return err
 	}
-	return c.JSON(http.StatusOK, viewLetter(l))
+	v, err := viewLetter(l)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }

@@ -61,9 +61,6 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if cred.Locked() {
 		return locked()
 	}
-	if err := c.healActivation(ctx, &cred); err != nil {
-		return err
-	}
 	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
 		// Nothing to guess: an unactivated or revoked NemID has no password.
 		return evenly(c.loginFloor, began, spendLikeAPassword(req.Password, wrongSecret()))

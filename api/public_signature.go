@@ -8,6 +8,7 @@ import (
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
+	"github.com/opennemid/nemid/workflows"
 )
 
 type publicSignatureRequest struct {
@@ -34,7 +35,7 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	iss, err := s.store.GetIssuance(ctx, c.Param("id"), store.Scope{})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && iss.Path != "bank" && !sameCentre(iss, p.Scope)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && iss.Path != domain.PathBank && !sameCentre(iss, p.Scope)) {
 		return notFoundError("issuance")
 	}
 	if err != nil {
@@ -58,7 +59,7 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewIssuance(upgraded))
+	return respondIssuance(c, http.StatusOK, upgraded)
 }
 
 func sameCentre(iss store.Issuance, centre string) bool {
@@ -69,11 +70,11 @@ func sameCentre(iss store.Issuance, centre string) bool {
 // only a bank-issued NemID without it, still pending or active, can.
 func upgradable(iss store.Issuance) error {
 	switch {
-	case iss.Path != "bank":
+	case iss.Path != domain.PathBank:
 		return newError(http.StatusConflict, "conflict", "only a NemID issued by a bank is upgraded; this one was issued on the %s path", iss.Path)
 	case iss.PublicSignature != nil && *iss.PublicSignature:
 		return newError(http.StatusConflict, "conflict", "this NemID is already usable as a public digital signature")
-	case iss.Status == "rejected" || iss.Status == "expired" || iss.Status == "cancelled":
+	case workflows.EndedUnused(iss.Status):
 		return newError(http.StatusConflict, "conflict", "the issuance is %s", iss.Status)
 	}
 	return nil

@@ -42,22 +42,3 @@ func cprViolation(whose string, err error) Violation {
 	reason := strings.TrimPrefix(err.Error(), ErrCPRInvalid.Error()+": ")
 	return violation(CodeCPRInvalid, "%s is invalid: %s.", whose, reason)
 }
-
-// checkRegisteredAddress applies the rule that letters may not be posted to
-// the registered address of address-protected people or people living abroad.
-func checkRegisteredAddress(person *Person, why string) []Violation {
-	if person == nil {
-		return nil
-	}
-	var vs []Violation
-	if person.AddressProtected {
-		vs = append(vs, violation(CodeAddressProtected,
-			"The person has address protection, so nothing may be posted to the registered address; %s.", why))
-	}
-	if person.LivesAbroad() {
-		vs = append(vs, violation(CodeLivesAbroad,
-			"The person lives abroad (%s) per the CPR register, so nothing may be posted to the registered address; %s.",
-			person.Country, why))
-	}
-	return vs
-}

@@ -22,7 +22,7 @@ type BankFacts struct {
 // issued without public digital signature.
 func EvaluateBank(app BankApplication, f BankFacts) (Outcome, []Violation) {
 	vs := checkApplicant(app.CPR, f.Person, f.Today).violations
-	vs = append(vs, checkRegisteredAddress(f.Person,
+	vs = append(vs, RegisteredAddressViolations(f.Person,
 		"a NemID from a bank is always posted there; apply at a Citizen Service centre instead")...)
 	if len(vs) > 0 {
 		return Outcome{}, vs

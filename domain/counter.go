@@ -55,12 +55,12 @@ func EvaluateCounter(app CounterApplication, f CounterFacts) (Outcome, []Violati
 	handover := docs.validPhotoID && (witnessOK || questionsSuffice)
 
 	if !handover {
-		if docs.validPhotoID && shortStay && app.Witness == nil && cannotReceivePost(f.Person) {
+		if docs.validPhotoID && shortStay && app.Witness == nil && f.Person != nil && f.Person.CannotReceivePost() {
 			vs = append(vs, violation(CodeWitnessRequired,
 				"The person arrived in Denmark recently, so a handover at the counter needs a witness; "+
 					"the check questions alone are not enough, and letters cannot be posted to this person."))
 		}
-		vs = append(vs, checkRegisteredAddress(f.Person,
+		vs = append(vs, RegisteredAddressViolations(f.Person,
 			"the code card can only be handed over at the counter, which needs a valid photo ID and "+
 				"either the check questions passed or a witness")...)
 	}
@@ -77,12 +77,6 @@ func EvaluateCounter(app CounterApplication, f CounterFacts) (Outcome, []Violati
 		PublicSignature:  docs.validPhotoID,
 		WitnessStatement: witnessOK,
 	}, nil
-}
-
-// cannotReceivePost reports whether letters to the registered address are
-// forbidden for p.
-func cannotReceivePost(p *Person) bool {
-	return p != nil && (p.AddressProtected || p.LivesAbroad())
 }
 
 func counterReason(photoID, witness, questions, shortStay bool) string {

@@ -40,6 +40,36 @@ func (p Person) RegisteredAddress() Address {
 // LivesAbroad reports whether the register's country is not DK.
 func (p Person) LivesAbroad() bool { return !isDenmark(p.Country) }
 
+// PostForbidden is the rule "cannot receive post at the registered
+// address": nothing is posted there to a person with address protection or
+// living abroad (DESIGN.md §2). Callers that hold only the two facts (a
+// workflow) apply it through here too.
+func PostForbidden(addressProtected, livesAbroad bool) bool { return addressProtected || livesAbroad }
+
+// CannotReceivePost applies PostForbidden to the person's register record.
+func (p Person) CannotReceivePost() bool { return PostForbidden(p.AddressProtected, p.LivesAbroad()) }
+
+// RegisteredAddressViolations names each reason why nothing may be posted to
+// the person's registered address (address_protected, lives_abroad); why
+// ends each message with what that means for the caller. A person not in
+// the register has none.
+func RegisteredAddressViolations(person *Person, why string) []Violation {
+	if person == nil || !person.CannotReceivePost() {
+		return nil
+	}
+	var vs []Violation
+	if person.AddressProtected {
+		vs = append(vs, violation(CodeAddressProtected,
+			"The person has address protection, so nothing may be posted to the registered address; %s.", why))
+	}
+	if person.LivesAbroad() {
+		vs = append(vs, violation(CodeLivesAbroad,
+			"The person lives abroad (%s) per the CPR register, so nothing may be posted to the registered address; %s.",
+			person.Country, why))
+	}
+	return vs
+}
+
 func isDenmark(country string) bool { return strings.EqualFold(strings.TrimSpace(country), "DK") }
 
 // DefaultShortStay is NEMID_SHORT_STAY's default: 180 days.

@@ -51,3 +51,49 @@ func TestRegisteredAddress(t *testing.T) {
 		t.Errorf("RegisteredAddress() = %+v", a)
 	}
 }
+
+// TestCannotReceivePost is the one rule "nothing is posted to the
+// registered address" that acceptance, the register re-check, reminders and
+// replacement cards all apply.
+func TestCannotReceivePost(t *testing.T) {
+	tests := []struct {
+		name      string
+		person    Person
+		forbidden bool
+		codes     []string
+	}{
+		{"in Denmark", Person{Country: "DK"}, false, nil},
+		{"address protected", Person{Country: "DK", AddressProtected: true}, true, []string{CodeAddressProtected}},
+		{"living abroad", Person{Country: "GB"}, true, []string{CodeLivesAbroad}},
+		{"both", Person{Country: "GB", AddressProtected: true}, true, []string{CodeAddressProtected, CodeLivesAbroad}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.person.CannotReceivePost(); got != tc.forbidden {
+				t.Errorf("CannotReceivePost() = %v, want %v", got, tc.forbidden)
+			}
+			if got := PostForbidden(tc.person.AddressProtected, tc.person.LivesAbroad()); got != tc.forbidden {
+				t.Errorf("PostForbidden = %v, want %v", got, tc.forbidden)
+			}
+			var codes []string
+			for _, v := range RegisteredAddressViolations(&tc.person, "why") {
+				codes = append(codes, v.Code)
+			}
+			if len(codes) != len(tc.codes) || (len(codes) > 0 && codes[0] != tc.codes[0]) || (len(codes) > 1 && codes[1] != tc.codes[1]) {
+				t.Errorf("violations %v, want %v", codes, tc.codes)
+			}
+		})
+	}
+	if vs := RegisteredAddressViolations(nil, "why"); vs != nil {
+		t.Errorf("a person not in the register has no address to refuse: %v", vs)
+	}
+}
+
+// TestPaths: the accepted issuance paths of DESIGN.md §1.
+func TestPaths(t *testing.T) {
+	got := Paths()
+	want := []string{"counter", "bank", "abroad"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("Paths() = %v, want %v", got, want)
+	}
+}

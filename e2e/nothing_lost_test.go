@@ -51,7 +51,7 @@ func openRows(t *testing.T, app *testenv.App, cpr string) []store.Issuance {
 	var out []store.Issuance
 	hash := lookupHash(t, app, cpr)
 	for _, r := range everyRowHasAWorkflow(t, app) {
-		if r.CPRHash == hash && !store.IsFinal(r.Status) {
+		if r.CPRHash == hash && !workflows.IsFinal(r.Status) {
 			out = append(out, r)
 		}
 	}

@@ -46,6 +46,12 @@ type Challenge struct {
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 	ClosedAt     *time.Time
+	// NewPasswordHash is the password an answered activation chose (its
+	// argon2id hash, made by the API). It waits here until the workflow's
+	// activity records the issuance active and moves it into the
+	// credential in the same transaction (ActivateCredential), so the hash
+	// never passes through Temporal.
+	NewPasswordHash *string
 }
 
 func (Challenge) TableName() string { return "challenges" }
@@ -280,7 +286,7 @@ type Success struct {
 	ChallengeID  string
 	AttemptID    string // the claim's attempt (ClaimChallenge)
 	At           time.Time
-	PasswordHash string   // activation: the new password's argon2id hash
+	PasswordHash string   // activation: the new password's argon2id hash, kept on the challenge
 	Session      *Session // logon: the new session
 }
 
@@ -288,7 +294,8 @@ type Success struct {
 // challenge closes, its code is spent, the failure count resets, other open
 // challenges of the credential are superseded (the citizen proved every
 // factor, so they do not count as unanswered), and the activation's password
-// hash or the logon's session is stored. Each step is conditional, so two
+// hash (on the challenge: the credential is the workflow's to activate) or
+// the logon's session is stored. Each step is conditional, so two
 // concurrent answers cannot both succeed or spend one code twice.
 func (s *Store) Succeed(ctx context.Context, in Success) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -296,8 +303,11 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if err := tx.Where("id = ?", in.ChallengeID).Take(&ch).Error; err != nil {
 			return notFound(err)
 		}
-		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", ch.ID, ChallengeAnswering).
-			Updates(map[string]any{"status": ChallengeSucceeded, "closed_at": in.At})
+		closed := map[string]any{"status": ChallengeSucceeded, "closed_at": in.At}
+		if in.PasswordHash != "" {
+			closed["new_password_hash"] = in.PasswordHash
+		}
+		res := tx.Model(&Challenge{}).Where("id = ? AND status = ?", ch.ID, ChallengeAnswering).Updates(closed)
 		if res.Error != nil {
 			return fmt.Errorf("close challenge: %w", res.Error)
 		}
@@ -315,16 +325,17 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if res.RowsAffected == 0 {
 			return ErrCodeSpent
 		}
-		updates := map[string]any{"failed_attempts": 0}
-		if in.PasswordHash != "" {
-			updates["password_hash"] = in.PasswordHash
+		cred := tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL", ch.CredentialID)
+		if ch.Kind == ChallengeActivation {
+			// Revoked meanwhile (the issuance ended): nothing to activate.
+			cred = cred.Where("status = ?", CredentialPending)
 		}
-		res = tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL", ch.CredentialID).Updates(updates)
+		res = cred.Update("failed_attempts", 0)
 		if res.Error != nil {
 			return fmt.Errorf("reset failed attempts: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return ErrLocked
+			return credentialRefusal(tx, ch.CredentialID)
 		}
 		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND status = ?", ch.CredentialID, ChallengeOpen).
 			Updates(map[string]any{"status": ChallengeSuperseded, "closed_at": in.At}).Error; err != nil {
@@ -340,13 +351,73 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 	})
 }
 
-// MarkActivated makes a pending credential active once its issuance's
-// workflow has recorded the activation.
-func (s *Store) MarkActivated(ctx context.Context, credentialID string, at time.Time) error {
-	err := s.db.WithContext(ctx).Model(&Credential{}).Where("id = ? AND status = ?", credentialID, CredentialPending).
-		Updates(map[string]any{"status": CredentialActive, "activated_at": at}).Error
+// credentialRefusal says why a credential refused a correct answer: locked,
+// or (an activation) no longer pending.
+func credentialRefusal(tx *gorm.DB, credentialID string) error {
+	var c Credential
+	if err := tx.Where("id = ?", credentialID).Take(&c).Error; err != nil {
+		return fmt.Errorf("reload credential: %w", err)
+	}
+	if c.Locked() {
+		return ErrLocked
+	}
+	return ErrChallengeClosed
+}
+
+// ErrActivationUnknown: the activation a workflow records is not a
+// succeeded activation challenge of the issuance's pending credential with
+// a chosen password.
+var ErrActivationUnknown = errors.New("no answered activation with a new password for this credential")
+
+// activateCredential makes the issuance's pending credential active with the
+// password its answered activation challenge chose, and clears every
+// password still waiting on the credential's challenges (one left by an
+// activation whose Update never came). It runs inside the transaction that
+// records the issuance active, so both are visible at once or not at all.
+// A credential hashed by an API from before migration 8 already holds its
+// password; the challenge then only names the activation, and a transition
+// an older workflow scheduled names none.
+func activateCredential(tx *gorm.DB, issuanceID, challengeID string, at time.Time) error {
+	var cred Credential
+	if err := tx.Where("issuance_id = ?", issuanceID).Take(&cred).Error; err != nil {
+		return fmt.Errorf("load the credential of issuance %s: %w", issuanceID, notFound(err))
+	}
+	hash := cred.PasswordHash
+	if challengeID != "" { // empty only in a transition scheduled before activations carried it
+		var ch Challenge
+		err := tx.Where("id = ? AND credential_id = ? AND kind = ? AND status = ?", challengeID, cred.ID, ChallengeActivation, ChallengeSucceeded).
+			Take(&ch).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("activation %q of credential %s: %w", challengeID, cred.ID, ErrActivationUnknown)
+		}
+		if err != nil {
+			return fmt.Errorf("load activation %s: %w", challengeID, err)
+		}
+		if ch.NewPasswordHash != nil {
+			hash = ch.NewPasswordHash
+		}
+	}
+	if hash == nil {
+		return fmt.Errorf("activation %s of credential %s: %w", challengeID, cred.ID, ErrActivationUnknown)
+	}
+	res := tx.Model(&Credential{}).Where("id = ? AND status = ?", cred.ID, CredentialPending).
+		Updates(map[string]any{"password_hash": *hash, "status": CredentialActive, "activated_at": at})
+	if res.Error != nil {
+		return fmt.Errorf("activate credential %s: %w", cred.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("activate credential %s: it is %s, not pending: %w", cred.ID, cred.Status, ErrActivationUnknown)
+	}
+	return forgetChosenPasswords(tx, cred.ID)
+}
+
+// forgetChosenPasswords clears the password hashes waiting on a credential's
+// activation challenges: after its activation or revocation none is used.
+func forgetChosenPasswords(tx *gorm.DB, credentialID string) error {
+	err := tx.Model(&Challenge{}).Where("credential_id = ? AND new_password_hash IS NOT NULL", credentialID).
+		Update("new_password_hash", nil).Error
 	if err != nil {
-		return fmt.Errorf("mark credential active: %w", err)
+		return fmt.Errorf("clear chosen passwords of credential %s: %w", credentialID, err)
 	}
 	return nil
 }

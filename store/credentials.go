@@ -152,6 +152,9 @@ func (s *Store) RevokeCredential(ctx context.Context, issuanceID string) error {
 			if err := endAccess(tx, id, time.Now().UTC()); err != nil {
 				return err
 			}
+			if err := forgetChosenPasswords(tx, id); err != nil {
+				return err
+			}
 		}
 		return tx.Model(&Letter{}).Where("issuance_id = ? AND kind = ? AND status = ?", issuanceID, KindHandover, LetterHeld).
 			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil}).Error

@@ -9,6 +9,9 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // Issuance is the read model of one issuance. The full CPR is never stored
@@ -48,18 +51,9 @@ type Event struct {
 func (Event) TableName() string    { return "issuance_events" }
 func (Issuance) TableName() string { return "issuances" }
 
-// Pending statuses may still change; the others are final.
-var finalStatuses = []string{"rejected", "active", "expired", "cancelled"}
-
-// IsFinal reports whether status ends an issuance.
-func IsFinal(status string) bool {
-	for _, s := range finalStatuses {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
+// finalStatuses are the statuses that never change again (the workflows'
+// contract); the partial unique index of the migrations uses the same list.
+var finalStatuses = workflows.FinalStatuses()
 
 // OpenIssuanceError is returned when the CPR already has a pending issuance.
 type OpenIssuanceError struct{ ID string }
@@ -180,11 +174,17 @@ type Transition struct {
 	Reasons    any // marshalled to JSON when non-nil
 	Event      Event
 	Fee        *Fee // a pickup's fee, recorded once with the event
+	// ActivationID is the answered activation challenge whose password an
+	// `active` transition moves into the credential, in the same
+	// transaction (activateCredential).
+	ActivationID string
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
 // dedupe key makes a retry a no-op, and the status never leaves a final
-// state. A transition without an event is a plain status move.
+// state. A transition without an event is a plain status move. The move to
+// active also activates the credential with the password its activation
+// chose, in this transaction: the workflow is the one writer of both.
 func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ev := t.Event
@@ -216,8 +216,26 @@ func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 			}
 			updates["reasons"] = string(b)
 		}
-		return tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates).Error
+		res := tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("record status %s: %w", t.Status, res.Error)
+		}
+		if t.Status == workflows.StatusActive && res.RowsAffected == 1 {
+			return activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At)
+		}
+		return nil
 	})
+}
+
+// endedUnused lists the final statuses that leave no active NemID.
+func endedUnused() []string {
+	var out []string
+	for _, st := range finalStatuses {
+		if workflows.EndedUnused(st) {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // LoadEvents fills the timelines of a page of issuances with one query.
@@ -253,7 +271,7 @@ func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, e
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Issuance{}).
 			Where("id = ? AND path = ? AND public_signature = ? AND status NOT IN ?",
-				issuanceID, "bank", false, []string{"rejected", "expired", "cancelled"}).
+				issuanceID, domain.PathBank, false, endedUnused()).
 			Updates(map[string]any{"public_signature": true, "updated_at": ev.At})
 		if res.Error != nil {
 			return fmt.Errorf("upgrade public signature: %w", res.Error)

@@ -62,11 +62,14 @@ type Letter struct {
 
 func (Letter) TableName() string { return "letters" }
 
-// RecipientOf decodes the address block.
-func (l Letter) RecipientOf() Recipient {
+// RecipientOf decodes the address block. It was written from a Recipient,
+// so an error means the row is damaged: callers refuse to guess an address.
+func (l Letter) RecipientOf() (Recipient, error) {
 	var r Recipient
-	_ = json.Unmarshal([]byte(l.Recipient), &r) // written by us from a Recipient
-	return r
+	if err := json.Unmarshal([]byte(l.Recipient), &r); err != nil {
+		return Recipient{}, fmt.Errorf("decode the recipient of letter %s: %w", l.ID, err)
+	}
+	return r, nil
 }
 
 // ErrGone is returned for a letter whose PDF has been purged.
@@ -261,27 +264,33 @@ func (s *Store) SealPlaintextLetters(ctx context.Context, keys *letterkeys.Dir) 
 	return n, nil
 }
 
-// QueueLetter adds a letter and its timeline event once: a letter with the
-// same dedupe key already there is returned instead.
+// QueueLetter adds a letter and its timeline event once and answers the id
+// of the letter stored under its dedupe key: this one, or the one an
+// earlier or concurrent attempt stored (the insert does nothing then, so a
+// race is no error and never answers an id that was not stored).
 func (s *Store) QueueLetter(ctx context.Context, l Letter, ev Event) (string, error) {
 	if err := sealedOnly(l); err != nil {
 		return "", err
 	}
-	id := l.ID
+	var id string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var existing Letter
-		err := tx.Omit("pdf").Where("dedupe_key = ?", l.DedupeKey).Take(&existing).Error
-		if err == nil {
-			id = existing.ID
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true}).Create(&l)
+		if res.Error != nil {
+			return fmt.Errorf("queue %s letter: %w", l.Kind, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			id = l.ID
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error; err != nil {
+				return fmt.Errorf("record %s: %w", ev.Type, err)
+			}
 			return nil
 		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return err
+		var stored Letter
+		if err := tx.Omit("pdf").Where("dedupe_key = ?", l.DedupeKey).Take(&stored).Error; err != nil {
+			return fmt.Errorf("find the %s letter queued before: %w", l.Kind, err)
 		}
-		if err := tx.Create(&l).Error; err != nil {
-			return err
-		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error
+		id = stored.ID
+		return nil
 	})
 	return id, err
 }

@@ -209,6 +209,9 @@ CREATE TABLE abroad_order_windows (
 CREATE INDEX abroad_order_windows_by_last ON abroad_order_windows (at5_us);
 CREATE INDEX idempotency_keys_by_created ON idempotency_keys (created_at);
 `},
+	{8, "activation: the new password's hash waits on its challenge for the workflow", `
+ALTER TABLE challenges ADD COLUMN new_password_hash TEXT;
+`},
 }
 
 type schemaMigration struct {

@@ -28,3 +28,15 @@ func (s *Store) RewriteForTest(ctx context.Context, credentialID, passwordHash s
 func (s *Store) ScanForTests(ctx context.Context, into any, query string, args ...any) error {
 	return s.db.WithContext(ctx).Raw(query, args...).Row().Scan(into)
 }
+
+// DropCardsForTest removes a credential's code cards and codes, leaving the
+// credential: the damage a test of the minting activity's retry needs.
+func (s *Store) DropCardsForTest(ctx context.Context, credentialID string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM card_codes WHERE card_number IN (SELECT card_number FROM code_cards WHERE credential_id = ?)`,
+			credentialID).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM code_cards WHERE credential_id = ?`, credentialID).Error
+	})
+}

@@ -2,7 +2,10 @@
 // Nothing here performs I/O: side effects live in activities.
 package workflows
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // The contract between the API, the worker and running workflows. Names are
 // explicit strings so renaming a Go function never breaks a running workflow.
@@ -79,3 +82,24 @@ const (
 	AcceptOpenIssuance = "open_issuance" // another issuance of the CPR is open: OpenIssuanceID
 	AcceptWitnessLimit = "witness_limit" // the witness's last statement was taken meanwhile
 )
+
+// Statuses lists every status of DESIGN.md §4, in the order an issuance
+// moves through them.
+func Statuses() []string {
+	return []string{StatusReceived, StatusRejected, StatusLettersPosted, StatusAwaitingHandover,
+		StatusAwaitingPickup, StatusAwaitingActivation, StatusActive, StatusExpired, StatusCancelled}
+}
+
+// FinalStatuses end an issuance; every other status is pending. This is the
+// one list: the workflows, the store's queries, the API and the console use
+// it, and a test holds the open-issuance index of the migrations to it.
+func FinalStatuses() []string {
+	return []string{StatusRejected, StatusActive, StatusExpired, StatusCancelled}
+}
+
+// IsFinal reports whether status ends an issuance.
+func IsFinal(status string) bool { return slices.Contains(FinalStatuses(), status) }
+
+// EndedUnused reports whether status ends an issuance without an active
+// NemID (rejected, expired, cancelled).
+func EndedUnused(status string) bool { return IsFinal(status) && status != StatusActive }

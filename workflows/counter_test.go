@@ -139,6 +139,8 @@ func TestHandoverThenActivation(t *testing.T) {
 	require.NoError(t, handover.err)
 	require.Equal(t, StatusAwaitingActivation, handover.state.Status, "the handover answers once recorded")
 	require.Equal(t, StatusActive, activate.state.Status)
+	require.Equal(t, "act-1", f.transitions[2].ActivationID, "the move to active names the activation whose password it records")
+	require.Empty(t, f.transitions[1].ActivationID)
 	require.Empty(t, f.reminders, "activated before the reminder was due")
 	require.Zero(t, f.revoked, "active credentials are not revoked")
 	require.Len(t, f.mints, 1)
@@ -323,4 +325,43 @@ func TestRemindersGoCareOfTheCentreForProtectedAndAbroad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCareOfCentreNeedsAKnownCentre: a letter care of a centre carries the
+// centre's name and address; an unknown centre is an error, never a letter
+// "c/o " with nothing after it.
+func TestCareOfCentreNeedsAKnownCentre(t *testing.T) {
+	cases := []struct {
+		centre    string
+		wantFirst string
+	}{
+		{"KBH", "c/o Borgerservice København"},
+		{"AAR", "c/o Borgerservice Aarhus"},
+		{"", ""},
+		{"XYZ", ""},
+	}
+	for _, tc := range cases {
+		t.Run("centre "+tc.centre, func(t *testing.T) {
+			r, err := CareOfCentre("Mette", tc.centre)
+			if tc.wantFirst == "" {
+				require.ErrorContains(t, err, "no centre")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.wantFirst, r.Lines[0])
+			require.Greater(t, len(r.Lines), 1, "the centre's street follows")
+			require.NotEmpty(t, r.Postcode)
+		})
+	}
+}
+
+// TestACounterIssuanceNeedsAKnownCentre: the workflow refuses an unknown
+// centre at its start, before anything is minted.
+func TestACounterIssuanceNeedsAKnownCentre(t *testing.T) {
+	env, f := newEnv(t)
+	in := input(env, "handover")
+	in.Centre = "XYZ"
+	env.ExecuteWorkflow(CounterIssuance, in)
+	require.ErrorContains(t, env.GetWorkflowError(), "known centre")
+	require.Empty(t, f.mints)
 }

@@ -87,6 +87,9 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 	if w.in.Delivery == string(domain.DeliveryRepresentation) && !w.orderComplete() {
 		return temporal.NewNonRetryableApplicationError("an abroad order needs its address and a known representation", ErrTypeInvalid, nil)
 	}
+	if _, known := domain.LookupCentre(w.in.Centre); w.in.Path == domain.PathCounter && !known {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("a counter issuance needs a known centre, not %q", w.in.Centre), ErrTypeInvalid, nil)
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
 		return err
 	}
@@ -195,7 +198,11 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 	}
 	w.activationOpen = true
 	activated := func() bool { return w.activation != nil || w.cancel != nil }
-	if err := remindBefore(ctx, deadline, w.in, w.laterLettersTo(ctx, facts), activated); err != nil {
+	to, err := w.laterLettersTo(ctx, facts)
+	if err != nil {
+		return "", err
+	}
+	if err := remindBefore(ctx, deadline, w.in, to, activated); err != nil {
 		return "", err
 	}
 	ok, err := awaitUntil(ctx, deadline, activated)
@@ -222,9 +229,9 @@ func (w *issuanceRun) mintInput(facts RegisterFacts) MintInput {
 
 // laterLettersTo is where a reminder goes: an abroad order's address, or
 // what reminderRecipient decides for the paths that deliver in Denmark.
-func (w *issuanceRun) laterLettersTo(ctx workflow.Context, facts RegisterFacts) Recipient {
+func (w *issuanceRun) laterLettersTo(ctx workflow.Context, facts RegisterFacts) (Recipient, error) {
 	if w.in.Delivery == string(domain.DeliveryRepresentation) {
-		return w.orderRecipient(facts.Name)
+		return w.orderRecipient(facts.Name), nil
 	}
 	return reminderRecipient(ctx, facts, w.in.Centre)
 }
@@ -240,7 +247,7 @@ func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest
 // so the caller prints only what the workflow has accepted.
 func (w *issuanceRun) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
 	w.handover = &req
-	if err := workflow.Await(ctx, func() bool { return w.activationOpen || isFinal(w.state.Status) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.activationOpen || IsFinal(w.state.Status) }); err != nil {
 		return State{}, err
 	}
 	if !w.activationOpen {
@@ -277,6 +284,9 @@ func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail
 	}
 	t := w.move(status, nil, eventType, actor, detail)
 	t.Reasons = reasons
+	if status == StatusActive {
+		t.ActivationID = w.activation.ActivationID
+	}
 	if err := record(ctx, t); err != nil {
 		return "", err
 	}

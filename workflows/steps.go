@@ -92,14 +92,14 @@ func remindBefore(ctx workflow.Context, deadline time.Time, in IssuanceInput, to
 // person with address protection or living abroad; they collect them at the
 // centre that issued. Version 1 added "living abroad": workflows that started
 // before it keep the address they would have used.
-func reminderRecipient(ctx workflow.Context, facts RegisterFacts, centreCode string) Recipient {
+func reminderRecipient(ctx workflow.Context, facts RegisterFacts, centreCode string) (Recipient, error) {
 	careOfCentre := facts.AddressProtected
 	if workflow.GetVersion(ctx, changeAbroadRemindersCareOfCentre, workflow.DefaultVersion, 1) >= 1 {
-		careOfCentre = careOfCentre || facts.LivesAbroad
+		careOfCentre = domain.PostForbidden(facts.AddressProtected, facts.LivesAbroad)
 	}
 	if !careOfCentre {
 		a := facts.Address
-		return Recipient{Name: facts.Name, Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: a.Country}
+		return Recipient{Name: facts.Name, Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: a.Country}, nil
 	}
 	return CareOfCentre(facts.Name, centreCode)
 }
@@ -107,11 +107,17 @@ func reminderRecipient(ctx workflow.Context, facts RegisterFacts, centreCode str
 // changeAbroadRemindersCareOfCentre names the GetVersion change above.
 const changeAbroadRemindersCareOfCentre = "reminder-abroad-care-of-centre"
 
-// CareOfCentre addresses a letter to a person care of the centre that issued.
-func CareOfCentre(name, centreCode string) Recipient {
-	centre, _ := domain.LookupCentre(centreCode)
+// CareOfCentre addresses a letter to a person care of the centre that
+// issued. An unknown centre is an error: a letter "c/o" nobody cannot be
+// delivered.
+func CareOfCentre(name, centreCode string) (Recipient, error) {
+	centre, ok := domain.LookupCentre(centreCode)
+	if !ok {
+		return Recipient{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no centre %q to address a letter care of", centreCode), ErrTypeInvalid, nil)
+	}
 	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
-	return Recipient{Name: name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}
+	return Recipient{Name: name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}, nil
 }
 
 // awaitUntil waits for cond or the durable deadline; true means cond held.
@@ -152,13 +158,13 @@ func setCancelHandler(ctx workflow.Context, state *State, ending *bool, cancel *
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, req CancelRequest) (State, error) {
 			*cancel = &req
-			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return IsFinal(state.Status) }); err != nil {
 				return State{}, err
 			}
 			return *state, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req CancelRequest) error {
-			if *ending || *cancel != nil || isFinal(state.Status) {
+			if *ending || *cancel != nil || IsFinal(state.Status) {
 				return temporal.NewApplicationError("the issuance is already "+state.Status, ErrTypeConflict)
 			}
 			if req.Reason == "" {
@@ -174,7 +180,7 @@ func setActivateHandler(ctx workflow.Context, state *State, ending *bool, activa
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateActivate,
 		func(ctx workflow.Context, req ActivationRequest) (State, error) {
 			*activation = &req
-			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return IsFinal(state.Status) }); err != nil {
 				return State{}, err
 			}
 			if state.Status != StatusActive {
@@ -193,10 +199,5 @@ func setActivateHandler(ctx workflow.Context, state *State, ending *bool, activa
 		}})
 }
 
-func isFinal(status string) bool {
-	switch status {
-	case StatusRejected, StatusActive, StatusExpired, StatusCancelled, StatusRefused:
-		return true
-	}
-	return false
-}
+// isFinal is IsFinal plus the workflow-only end of a refused application.
+func isFinal(status string) bool { return IsFinal(status) || status == StatusRefused }

@@ -168,7 +168,11 @@ type TransitionInput struct {
 	Detail     string
 	Reasons    []Reason
 	Fee        *FeePaid `json:",omitempty"`
-	At         time.Time
+	// ActivationID, on the move to active, names the answered activation
+	// challenge whose chosen password the activity moves into the
+	// credential in the same transaction. An id, never a secret.
+	ActivationID string `json:",omitempty"`
+	At           time.Time
 }
 
 // Recipient is a letter's address block. Addresses are personal data: the

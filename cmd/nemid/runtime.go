@@ -103,15 +103,18 @@ func (rt *runtime) close() {
 	}
 }
 
-// runWorker polls the task queue until ctx ends.
+// runWorker polls the task queue until ctx ends, or until the worker stops
+// on a fatal error (the namespace is gone, the server refuses this client),
+// which it returns so that the process ends with it instead of idling
+// without a worker.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
 	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys, LetterKeys: rt.keys})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	stop := make(chan any)
+	defer context.AfterFunc(ctx, func() { close(stop) })()
+	if err := w.Run(stop); err != nil {
+		return fmt.Errorf("run worker: %w", err)
 	}
-	<-ctx.Done()
-	w.Stop()
 	return nil
 }
 
