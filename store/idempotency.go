@@ -26,15 +26,24 @@ type IdempotencyKey struct {
 // older key is treated as unused, and its row replaced.
 const IdempotencyKeyTTL = 24 * time.Hour
 
+// IdempotencyPendingTTL is how long a claim may stay pending (no answer
+// stored) before it counts as abandoned: the process that made it died
+// mid-request (DESIGN.md §10), or could not release it because the
+// database was down. A retry after that runs the request again instead of
+// answering 409 for a day; the request's own rules (one open issuance per
+// CPR, idempotent dispatch) keep a second run from doing anything twice.
+const IdempotencyPendingTTL = 30 * time.Second
+
 // claimSQL inserts a pending claim, or takes over the key's row when it has
-// expired; a live row is left alone, and the statement then changes nothing.
+// expired or was abandoned pending; a live row is left alone, and the
+// statement then changes nothing.
 const claimSQL = `
 INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status_code, response_body, created_at)
 VALUES (?, ?, ?, ?, ?, 0, NULL, ?)
 ON CONFLICT (principal, key) DO UPDATE SET
 	method = excluded.method, path = excluded.path, request_hash = excluded.request_hash,
 	status_code = 0, response_body = NULL, created_at = excluded.created_at
-WHERE idempotency_keys.created_at <= ?`
+WHERE idempotency_keys.created_at <= ? OR (idempotency_keys.status_code = 0 AND idempotency_keys.created_at <= ?)`
 
 // ClaimIdempotencyKey inserts a pending claim, replacing a row older than
 // IdempotencyKeyTTL. When a live row holds the key it returns that row and
@@ -47,7 +56,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (Idem
 	// it; then the key is free and the claim is tried again.
 	for range 3 {
 		res := db.Exec(claimSQL, k.Principal, k.Key, k.Method, k.Path, k.RequestHash, k.CreatedAt,
-			k.CreatedAt.Add(-IdempotencyKeyTTL))
+			k.CreatedAt.Add(-IdempotencyKeyTTL), k.CreatedAt.Add(-IdempotencyPendingTTL))
 		if res.Error != nil {
 			return IdempotencyKey{}, false, res.Error
 		}
