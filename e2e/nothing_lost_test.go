@@ -189,7 +189,7 @@ func TestAnAPIThatDiesMidRequestLeavesNothingOrARunningIssuance(t *testing.T) {
 			t.Run(delay.String(), func(t *testing.T) {
 				r := keyed(app, counterBody(soeren), fmt.Sprintf("die-%d", i))
 				api := app.StartAPI(t)
-				abandon(t, api.URL, r, delay, func() { _ = api.Kill() }) // a second kill of a dead process may fail; no matter
+				abandon(t, api.URL, r, delay, func() { _ = api.Crash() }) // a second kill of a dead process may fail; no matter
 				everyRowHasAWorkflow(t, app)
 				sameAnswerOnRetry(t, app, app.URL, r, soeren)
 			})

@@ -130,6 +130,13 @@ func IsUnavailable(err error) bool {
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "57P") {
+		// Operator intervention: the server is shutting down or restarting
+		// (57P01 admin_shutdown ends the session on a restart, 57P03 while
+		// it starts), not a query it refused.
+		return true
+	}
 	return errors.As(err, &netErr) || errors.As(err, &connErr) || errors.Is(err, driver.ErrBadConn) ||
 		strings.Contains(err.Error(), "sql: database is closed")
 }

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // secure_delete is set on every connection through the DSN: deleted
@@ -20,5 +23,16 @@ func TestSQLiteOpensWithSecureDelete(t *testing.T) {
 	}
 	if on != 1 {
 		t.Fatalf("PRAGMA secure_delete = %d, want 1", on)
+	}
+}
+
+func TestRestartingPostgresIsUnavailable(t *testing.T) {
+	for _, code := range []string{"57P01", "57P02", "57P03"} {
+		if !IsUnavailable(fmt.Errorf("list letters: %w", &pgconn.PgError{Severity: "FATAL", Code: code})) {
+			t.Errorf("SQLSTATE %s is not taken for unavailable", code)
+		}
+	}
+	if IsUnavailable(&pgconn.PgError{Code: "23505"}) {
+		t.Error("a unique violation is taken for unavailable")
 	}
 }

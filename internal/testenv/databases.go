@@ -23,14 +23,16 @@ type Backend struct {
 	// OpenDisk is Open with a view of the database from below: its raw
 	// files and statements run past the application (see Disk).
 	OpenDisk func(t testing.TB) (*store.Store, *Disk)
+	// Empty is a fresh database without any schema (for migration tests).
+	Empty func(t testing.TB) *store.Store
 }
 
 // Backends are SQLite (always) and Postgres (NEMID_TEST_POSTGRES_URL, by
 // default the local server): run each test body once per backend.
 func Backends() []Backend {
 	return []Backend{
-		{Name: "sqlite", Open: SQLite, OpenDisk: SQLiteDisk},
-		{Name: "postgres", Open: Postgres, OpenDisk: PostgresDisk},
+		{Name: "sqlite", Open: SQLite, OpenDisk: SQLiteDisk, Empty: SQLiteEmpty},
+		{Name: "postgres", Open: Postgres, OpenDisk: PostgresDisk, Empty: PostgresEmpty},
 	}
 }
 
@@ -57,6 +59,19 @@ func Postgres(t testing.TB) *store.Store {
 
 // PostgresDisk is Postgres with the Disk view of the test's database.
 func PostgresDisk(t testing.TB) (*store.Store, *Disk) {
+	t.Helper()
+	st, disk := postgresDisk(t)
+	return migrated(t, st), disk
+}
+
+// PostgresEmpty is a database of the test's own without any schema.
+func PostgresEmpty(t testing.TB) *store.Store {
+	t.Helper()
+	st, _ := postgresDisk(t)
+	return st
+}
+
+func postgresDisk(t testing.TB) (*store.Store, *Disk) {
 	t.Helper()
 	base := postgresBaseURL()
 	admin, err := sql.Open("pgx", base)
@@ -94,7 +109,7 @@ func PostgresDisk(t testing.TB) (*store.Store, *Disk) {
 		}
 		_ = admin.Close()
 	})
-	return migrated(t, st), &Disk{Backend: "postgres", pg: &pgDisk{admin: admin, url: u.String(), name: name, walStart: walStart}}
+	return st, &Disk{Backend: "postgres", pg: &pgDisk{admin: admin, url: u.String(), name: name, walStart: walStart}}
 }
 
 func migrated(t testing.TB, st *store.Store) *store.Store {

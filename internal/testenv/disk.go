@@ -40,6 +40,20 @@ type pgDisk struct {
 // SQLiteDisk is SQLite with the Disk view of the test's database file.
 func SQLiteDisk(t testing.TB) (*store.Store, *Disk) {
 	t.Helper()
+	st, disk := sqliteDisk(t)
+	return migrated(t, st), disk
+}
+
+// SQLiteEmpty is a new SQLite database without any schema.
+func SQLiteEmpty(t testing.TB) *store.Store {
+	t.Helper()
+	st, _ := sqliteDisk(t)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func sqliteDisk(t testing.TB) (*store.Store, *Disk) {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nemid.db")
 	st, err := store.OpenSQLite(path)
@@ -47,7 +61,7 @@ func SQLiteDisk(t testing.TB) (*store.Store, *Disk) {
 		t.Fatal(err)
 	}
 	remember(st, dir, func() (*store.Store, error) { return store.OpenSQLite(path) })
-	return migrated(t, st), &Disk{Backend: "sqlite", SQLitePath: path}
+	return st, &Disk{Backend: "sqlite", SQLitePath: path}
 }
 
 // Exec runs one statement on the test database directly, with ? for each

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,9 +32,13 @@ func remember(st *store.Store, location string, reopen func() (*store.Store, err
 // Process is a `nemid` subcommand running as an operating-system process
 // of its own, against the App's database, Temporal and keys.
 type Process struct {
-	URL  string
+	URL  string // the API's base URL; empty for a worker
+	name string
+	args []string
+	env  []string
+	bin  string
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *lockedWriter
 	done chan error
 }
 
@@ -66,41 +72,146 @@ func nemidBinary(t testing.TB) string {
 }
 
 // StartAPI runs `nemid api` as a separate process sharing the App's
-// database, Temporal server and keys; extra environment entries
-// ("NAME=value") override. It is killed when the test ends.
+// database, Temporal server, keys and task queue (its workflows run on the
+// App's in-process worker); extra environment entries ("NAME=value")
+// override. It is killed when the test ends.
 func (a *App) StartAPI(t *testing.T, extraEnv ...string) *Process {
+	t.Helper()
+	addr := freeAddr(t)
+	own := []string{"NEMID_HTTP_ADDR=" + addr, "NEMID_TASK_QUEUE=" + a.api.TaskQueue}
+	return StartProcess(t, append(a.processEnv(t), append(own, extraEnv...)...), addr, "api")
+}
+
+// StartWorker runs `nemid worker` as a separate process sharing the App's
+// database, Temporal server and keys. It polls workflows.TaskQueue, the
+// production queue, not the in-process worker's test queue: API processes
+// (StartAPI) start workflows there. It is killed when the test ends.
+func (a *App) StartWorker(t *testing.T, extraEnv ...string) *Process {
+	t.Helper()
+	return StartProcess(t, append(a.processEnv(t), extraEnv...), "", "worker")
+}
+
+// processEnv is the environment that points a `nemid` process at the
+// App's database, Temporal and keys.
+func (a *App) processEnv(t *testing.T) []string {
 	t.Helper()
 	loc, ok := locations.Load(a.Store)
 	if !ok {
 		t.Fatal("the App's store was not opened by testenv")
 	}
-	addr := freeAddr(t)
-	env := append(os.Environ(),
-		"TEMPORAL_ADDRESS="+a.TemporalAddress, "TEMPORAL_NAMESPACE=default", "NEMID_TASK_QUEUE="+a.api.TaskQueue,
-		"NEMID_CODEC_KEY="+a.Config.CodecKeys, "NEMID_HASH_KEY="+a.Config.HashKey,
-		"NEMID_HTTP_ADDR="+addr, "NEMID_LOG_LEVEL=warn",
+	env := ProcessEnv{TemporalAddress: a.TemporalAddress, CodecKey: a.Config.CodecKeys, HashKey: a.Config.HashKey,
+		LetterKeyDir: a.Config.LetterKeyDir}.Environ(a.Store, loc.(string))
+	return append(env,
 		"NEMID_RATE_LIMIT="+strconv.FormatFloat(a.Config.RateLimit, 'f', -1, 64),
 		"NEMID_CHALLENGE_TTL="+a.Config.ChallengeTTL.String(), "NEMID_SESSION_TTL="+a.Config.SessionTTL.String())
-	if l := loc.(string); a.Store.Dialect() == "postgres" {
-		env = append(env, "DATABASE_URL="+l)
-	} else {
-		env = append(env, "DATABASE_URL=", "NEMID_DATA_DIR="+l)
+}
+
+// ProcessEnv is what a `nemid api` or `nemid worker` process needs beside
+// the database.
+type ProcessEnv struct {
+	TemporalAddress string
+	CodecKey        string // NEMID_CODEC_KEY
+	HashKey         string // NEMID_HASH_KEY
+	LetterKeyDir    string // shared by the worker and the API
+}
+
+// Environ is the environment for a process on st's database (location:
+// the Postgres URL or the SQLite data directory testenv opened it from).
+func (e ProcessEnv) Environ(st *store.Store, location string) []string {
+	env := append(os.Environ(),
+		"TEMPORAL_ADDRESS="+e.TemporalAddress, "TEMPORAL_NAMESPACE=default",
+		"NEMID_CODEC_KEY="+e.CodecKey, "NEMID_HASH_KEY="+e.HashKey, "NEMID_LOG_LEVEL=warn")
+	if e.LetterKeyDir != "" {
+		env = append(env, "NEMID_LETTER_KEY_DIR="+e.LetterKeyDir)
 	}
-	env = append(env, extraEnv...)
-	p := &Process{URL: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(nemidBinary(t), "api")
-	p.cmd.Env = env
+	if st.Dialect() == "postgres" {
+		return append(env, "DATABASE_URL="+location)
+	}
+	return append(env, "DATABASE_URL=", "NEMID_DATA_DIR="+location)
+}
+
+// Location is where testenv opened st: a Postgres URL or a SQLite data
+// directory, for ProcessEnv.Environ.
+func Location(t testing.TB, st *store.Store) string {
+	t.Helper()
+	loc, ok := locations.Load(st)
+	if !ok {
+		t.Fatal("the store was not opened by testenv")
+	}
+	return loc.(string)
+}
+
+// StartProcess runs `nemid ARGS…` (built once) with env; an API (addr set,
+// its NEMID_HTTP_ADDR) is waited for until /readyz answers. It is killed
+// when the test ends.
+func StartProcess(t *testing.T, env []string, addr string, args ...string) *Process {
+	t.Helper()
+	p := &Process{name: "nemid " + strings.Join(args, " "), args: args, env: env, bin: nemidBinary(t), logs: &lockedWriter{w: &bytes.Buffer{}}}
+	if addr != "" {
+		p.URL = "http://" + addr
+	}
+	p.start(t)
+	t.Cleanup(func() {
+		if p.cmd != nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+func (p *Process) start(t *testing.T) {
+	t.Helper()
+	p.done = make(chan error, 1)
+	p.cmd = exec.Command(p.bin, p.args...)
+	p.cmd.Env = p.env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	p.waitReady(t)
-	return p
+	if p.URL != "" {
+		p.waitReady(t)
+	}
+}
+
+// Kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (p *Process) Kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill %s: %v", p.name, err)
+	}
+	<-p.done
+	p.cmd = nil
+}
+
+// Crash ends the process with SIGKILL from any goroutine, as a crash
+// would, and waits for it; killing one already gone is no error, and the
+// test's cleanup still works.
+func (p *Process) Crash() error {
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill %s: %w", p.name, err)
+	}
+	err := <-p.done
+	p.done <- err // for the next waiter (cleanup, a second Crash)
+	return nil
+}
+
+// Restart starts the killed process again with the same arguments and
+// environment (an API on the same address).
+func (p *Process) Restart(t *testing.T) {
+	t.Helper()
+	if p.cmd != nil {
+		t.Fatalf("%s is still running", p.name)
+	}
+	p.start(t)
+}
+
+// Logs is everything the process has written so far.
+func (p *Process) Logs() string {
+	p.logs.mu.Lock()
+	defer p.logs.mu.Unlock()
+	return p.logs.w.(*bytes.Buffer).String()
 }
 
 func (p *Process) waitReady(t *testing.T) {
@@ -109,7 +220,7 @@ func (p *Process) waitReady(t *testing.T) {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-p.done:
-			t.Fatalf("nemid api exited: %v\n%s", err, p.logs)
+			t.Fatalf("%s exited: %v\n%s", p.name, err, p.Logs())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -124,7 +235,7 @@ func (p *Process) waitReady(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("nemid api at %s not ready after 30 s\n%s", p.URL, p.logs)
+	t.Fatalf("%s at %s not ready after 30 s\n%s", p.name, p.URL, p.Logs())
 }
 
 // Client is an App whose requests go to this process instead.
@@ -142,15 +253,4 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// Kill ends the process at once, as a crash would: no shutdown, no drain.
-// It may be called from any goroutine; it returns once the process is gone.
-func (p *Process) Kill() error {
-	if err := p.cmd.Process.Kill(); err != nil {
-		return fmt.Errorf("kill nemid api: %w", err)
-	}
-	<-p.done
-	p.done <- nil // for the cleanup's wait
-	return nil
 }
