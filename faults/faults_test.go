@@ -271,18 +271,19 @@ func (h *harness) apply(cpr string) string {
 	body := map[string]any{"path": "bank", "cpr": cpr, "bank": "1234", "agreement_id": "A-1", "photo_id_shown": false}
 	for deadline := time.Now().Add(settle); time.Now().Before(deadline); {
 		status, out, err := h.call(http.MethodPost, "/v1/issuances", h.bankToken, key, body)
+		problem, _ := out["error"].(map[string]any) // {"error":{"code","message",…}}
 		switch {
 		case err != nil || status == http.StatusServiceUnavailable:
-		case status == http.StatusConflict && out["code"] == "idempotency_in_progress":
-			// A killed API's claim on the key: "retry shortly" until it is
-			// abandoned (store.IdempotencyPendingTTL) and the retry runs.
+		case status == http.StatusConflict && problem["code"] == "idempotency_in_progress":
+			// A killed API's claim on the key: "retry shortly" until its
+			// lease ends (store.IdempotencyLease) and the retry runs.
 			h.inProgress.Add(1)
 		case status == http.StatusCreated:
 			return out["id"].(string)
-		case status == http.StatusConflict && out["code"] == "open_issuance":
+		case status == http.StatusConflict && problem["code"] == "open_issuance":
 			// The first attempt was accepted but its answer was lost, and the
 			// key no longer replays it: the conflict names the issuance.
-			return out["issuance_id"].(string)
+			return problem["issuance_id"].(string)
 		default:
 			h.record(fmt.Sprintf("POST /v1/issuances: %d %v", status, out))
 		}
