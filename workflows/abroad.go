@@ -47,7 +47,7 @@ func (w *issuanceRun) validatePickup(ctx workflow.Context, req PickupRequest) er
 // activation window is open, so the representation's confirmation is final.
 func (w *issuanceRun) handlePickup(ctx workflow.Context, req PickupRequest) (State, error) {
 	w.pickup = &req
-	if err := workflow.Await(ctx, func() bool { return w.activationOpen || IsFinal(w.state.Status) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.activationOpen || isFinal(w.state.Status) }); err != nil {
 		return State{}, err
 	}
 	if !w.activationOpen {

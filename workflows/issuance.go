@@ -247,7 +247,7 @@ func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest
 // so the caller prints only what the workflow has accepted.
 func (w *issuanceRun) handleHandover(ctx workflow.Context, req HandoverRequest) (State, error) {
 	w.handover = &req
-	if err := workflow.Await(ctx, func() bool { return w.activationOpen || IsFinal(w.state.Status) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return w.activationOpen || isFinal(w.state.Status) }); err != nil {
 		return State{}, err
 	}
 	if !w.activationOpen {

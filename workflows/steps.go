@@ -158,13 +158,13 @@ func setCancelHandler(ctx workflow.Context, state *State, ending *bool, cancel *
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, req CancelRequest) (State, error) {
 			*cancel = &req
-			if err := workflow.Await(ctx, func() bool { return IsFinal(state.Status) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
 				return State{}, err
 			}
 			return *state, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req CancelRequest) error {
-			if *ending || *cancel != nil || IsFinal(state.Status) {
+			if *ending || *cancel != nil || isFinal(state.Status) {
 				return temporal.NewApplicationError("the issuance is already "+state.Status, ErrTypeConflict)
 			}
 			if req.Reason == "" {
@@ -180,7 +180,7 @@ func setActivateHandler(ctx workflow.Context, state *State, ending *bool, activa
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateActivate,
 		func(ctx workflow.Context, req ActivationRequest) (State, error) {
 			*activation = &req
-			if err := workflow.Await(ctx, func() bool { return IsFinal(state.Status) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return isFinal(state.Status) }); err != nil {
 				return State{}, err
 			}
 			if state.Status != StatusActive {
