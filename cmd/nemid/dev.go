@@ -61,7 +61,7 @@ func runDev(ctx context.Context) error {
 	if err := rt.store.Migrate(ctx); err != nil {
 		return err
 	}
-	if _, err := rt.store.SealPlaintextLetters(ctx, rt.keys); err != nil {
+	if _, err := rt.store.SealPlaintextLetters(ctx, rt.keys.Letters); err != nil {
 		return fmt.Errorf("seal letters stored by an earlier version: %w", err)
 	}
 	if err := loadDemoRegister(ctx, rt.store); err != nil {

@@ -12,16 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/opennemid/nemid/activities"
 	"github.com/opennemid/nemid/api"
-	"github.com/opennemid/nemid/domain"
-	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
-	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
+	"github.com/opennemid/nemid/internal/wiring"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
 )
@@ -33,8 +29,7 @@ type runtime struct {
 	store    *store.Store
 	temporal client.Client
 	registry *prometheus.Registry
-	hashKeys domain.HashKeys
-	keys     *letterkeys.Dir // NEMID_LETTER_KEY_DIR: the worker seals letters, the API opens and destroys their keys
+	keys     wiring.Keys // the worker seals letters, the API opens and destroys their keys
 }
 
 func loadConfig(dev bool) (config.Config, error) {
@@ -63,15 +58,7 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 
 // openRuntime connects to the database and Temporal.
 func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*runtime, error) {
-	hashKeys, err := cfg.HashKeys()
-	if err != nil {
-		return nil, err
-	}
-	aead, err := codec.Parse(cfg.CodecKeys)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
+	keys, err := wiring.LoadKeys(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -81,19 +68,12 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (*run
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sdkMetrics, err := telemetry.NewSDKMetrics(reg)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(log), MetricsHandler: sdkMetrics, DataConverter: aead.DataConverter(),
-	})
+	tc, err := wiring.DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, keys, log, reg)
 	if err != nil {
 		_ = st.Close()
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+		return nil, err
 	}
-	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, hashKeys: hashKeys, keys: keys}, nil
+	return &runtime{cfg: cfg, log: log, store: st, temporal: tc, registry: reg, keys: keys}, nil
 }
 
 func (rt *runtime) close() {
@@ -109,7 +89,7 @@ func (rt *runtime) close() {
 // without a worker.
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: rt.store, Logger: rt.log, HashKeys: rt.hashKeys, LetterKeys: rt.keys})
+	worker.Register(w, wiring.Activities(rt.store, rt.keys, rt.log))
 	stop := make(chan any)
 	defer context.AfterFunc(ctx, func() { close(stop) })()
 	if err := w.Run(stop); err != nil {
@@ -120,8 +100,7 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 
 // runAPI serves HTTP until ctx ends, then drains for up to 10 s.
 func (rt *runtime) runAPI(ctx context.Context) error {
-	e := api.New(api.Deps{Store: rt.store, Temporal: rt.temporal, Config: rt.cfg, HashKeys: rt.hashKeys,
-		Logger: rt.log, Registry: rt.registry, LetterKeys: rt.keys, TaskQueue: rt.cfg.TaskQueue})
+	e := api.New(wiring.APIDeps(rt.store, rt.temporal, rt.cfg, rt.keys, rt.log, rt.registry, rt.cfg.TaskQueue))
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

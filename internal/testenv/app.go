@@ -22,12 +22,11 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/opennemid/nemid/activities"
 	"github.com/opennemid/nemid/api"
-	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/internal/telemetry"
+	"github.com/opennemid/nemid/internal/wiring"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
@@ -79,27 +78,15 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	keys, err := letterkeys.OpenDir(cfg.LetterKeyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hashKeys, err := cfg.HashKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	aead, err := codec.Parse(cfg.CodecKeys)
+	keys, err := wiring.LoadKeys(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := telemetry.NewLoggerAt(logs, slog.LevelInfo)
 	reg := prometheus.NewRegistry()
-	sdkMetrics, err := telemetry.NewSDKMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tc, err := client.Dial(client.Options{HostPort: dev.FrontendHostPort(), Namespace: "default",
-		Logger: tlog.NewStructuredLogger(log), MetricsHandler: sdkMetrics, DataConverter: aead.DataConverter()})
+	ctx := context.Background()
+	tc, err := wiring.DialTemporal(ctx, dev.FrontendHostPort(), "default", keys, log, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +94,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 
 	queue := "test-" + uuid.NewString()
 	w := sdkworker.New(tc, queue, sdkworker.Options{})
-	worker.Register(w, &activities.Activities{Store: st, Logger: log, HashKeys: hashKeys, LetterKeys: keys})
+	worker.Register(w, wiring.Activities(st, keys, log))
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,18 +103,16 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	apiClient := tc
 	if opts.APINamespace != "" {
 		apiClient, err = client.NewLazyClient(client.Options{HostPort: dev.FrontendHostPort(), Namespace: opts.APINamespace,
-			Logger: tlog.NewStructuredLogger(log), DataConverter: aead.DataConverter()})
+			Logger: tlog.NewStructuredLogger(log), DataConverter: keys.Payload.DataConverter()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(apiClient.Close)
 	}
-	deps := api.Deps{Store: st, Temporal: apiClient, Config: cfg, HashKeys: hashKeys, Logger: log, Registry: reg, TaskQueue: queue,
-		LetterKeys: keys}
+	deps := wiring.APIDeps(st, apiClient, cfg, keys, log, reg, queue)
 	srv := httptest.NewServer(api.New(deps))
 	t.Cleanup(srv.Close)
 
-	ctx := context.Background()
 	people, err := register.Demo(time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +121,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		t.Fatal(err)
 	}
 	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg,
-		Tokens: map[string]string{}, LetterKeys: keys, logs: logs, api: deps}
+		Tokens: map[string]string{}, LetterKeys: keys.Letters, logs: logs, api: deps}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {
 		tok, err := st.CreateToken(ctx, p[0], p[1])
