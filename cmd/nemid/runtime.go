@@ -90,6 +90,17 @@ func (rt *runtime) close() {
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
 	worker.Register(w, wiring.Activities(rt.store, rt.keys, rt.log))
+	return runUntilDone(ctx, w)
+}
+
+// runner is the part of the SDK's worker that runUntilDone drives.
+type runner interface {
+	Run(interruptCh <-chan any) error
+}
+
+// runUntilDone runs w until ctx ends (nil) or until w stops by itself on a
+// fatal error, which it returns.
+func runUntilDone(ctx context.Context, w runner) error {
 	stop := make(chan any)
 	defer context.AfterFunc(ctx, func() { close(stop) })()
 	if err := w.Run(stop); err != nil {
