@@ -124,7 +124,13 @@ func TestARetriedMintOfACredentialWithoutACardStops(t *testing.T) {
 	require.NoError(t, err)
 	cred, err := st.CredentialOfIssuance(ctx, id)
 	require.NoError(t, err)
-	require.NoError(t, st.DropCardsForTest(ctx, cred.ID))
+	for _, q := range []string{ // the damage: the credential without its card
+		`DELETE FROM card_codes WHERE card_number IN (SELECT card_number FROM code_cards WHERE credential_id = ?)`,
+		`DELETE FROM code_cards WHERE credential_id = ?`,
+	} {
+		_, err := st.ExecForTests(ctx, q, cred.ID)
+		require.NoError(t, err)
+	}
 
 	_, err = acts.MintCredentials(ctx, mintInput(id, "letters"))
 	var appErr *temporal.ApplicationError

@@ -379,9 +379,10 @@ func (c *citizenAPI) personOf(ctx context.Context, cprHash string) (*domain.Pers
 
 // dummyHash is verified for unknown user IDs, so that a logon for one takes
 // as long as a wrong password and does not reveal that the ID is unknown.
-var dummyHash = sync.OnceValues(func() (string, error) {
-	return domain.HashPassword(domain.NewHashKeys("dummy", make([]byte, 32)), "not-a-password-0")
-})
+var dummyHash = sync.OnceValues(func() (string, error) { return domain.HashPassword(dummyKeys, "not-a-password-0") })
+
+// dummyKeys pepper the dummy hash; no real secret is verified with them.
+var dummyKeys = domain.NewHashKeys("dummy", make([]byte, 32))
 
 // requireFields answers 400 naming the first missing field.
 func requireFields(fields ...[2]string) error {

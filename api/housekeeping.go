@@ -17,15 +17,20 @@ const sweepEvery = time.Minute
 // forgetting it changes nothing but the table's size.
 const bucketIdle = 10 * time.Minute
 
-// housekeeping sweeps at most once per sweepEvery in this process. Its
-// failures are logged, not answered: the request's own statement decides.
+// housekeeping starts a sweep at most once per sweepEvery in this process,
+// beside the request, which does not wait for it. Its failures are logged:
+// the request's own statement decides.
 func (s *Server) housekeeping(ctx context.Context) {
 	now := time.Now()
 	next := s.nextSweep.Load()
 	if now.UnixNano() < next || !s.nextSweep.CompareAndSwap(next, now.Add(sweepEvery).UnixNano()) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	go s.sweep(context.WithoutCancel(ctx), now)
+}
+
+func (s *Server) sweep(ctx context.Context, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	idle := max(bucketIdle, time.Duration(2*float64(s.burst())/s.rateLimit()*float64(time.Second)))
 	if _, err := s.store.DeleteIdleRateBuckets(ctx, now.Add(-idle)); err != nil {

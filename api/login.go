@@ -108,7 +108,7 @@ func spendLikeAPassword(password string, answer *Error) error {
 	if err != nil {
 		return fmt.Errorf("dummy password hash: %w", err)
 	}
-	if _, _, err := domain.VerifyPassword(domain.NewHashKeys("dummy", make([]byte, 32)), hash, password); err != nil {
+	if _, _, err := domain.VerifyPassword(dummyKeys, hash, password); err != nil {
 		return fmt.Errorf("verify dummy password: %w", err)
 	}
 	return answer

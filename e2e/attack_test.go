@@ -297,7 +297,7 @@ func TestHashesFromBeforeThePepperKeepVerifying(t *testing.T) {
 		cred := failedAttempts(t, app, p.userID)
 		require.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=0$"), *cred.PasswordHash)
 
-		require.NoError(t, app.Store.RewriteForTest(context.Background(), cred.ID, legacyArgon2(t, newPassword)))
+		asBeforeThePepper(t, app, cred.ID, legacyArgon2(t, newPassword))
 		cred = failedAttempts(t, app, p.userID)
 		require.True(t, strings.HasPrefix(*cred.PasswordHash, "$argon2id$"), "the credential now looks as before the change")
 		require.NotContains(t, cred.TemporaryPasswordMAC, ":")
@@ -311,6 +311,27 @@ func TestHashesFromBeforeThePepperKeepVerifying(t *testing.T) {
 		cred = failedAttempts(t, app, p.userID)
 		assert.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=k2$"), "rehashed under the new key: %s", *cred.PasswordHash)
 	})
+}
+
+// asBeforeThePepper makes a credential look as a database from before key
+// ids and the pepper stored it: a plain argon2id password hash, and bare
+// hex MACs for its temporary password and codes (MACs of key "0", the id a
+// bare NEMID_HASH_KEY has, were stored bare before key ids).
+func asBeforeThePepper(t *testing.T, app *testenv.App, credentialID, passwordHash string) {
+	ctx := context.Background()
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{`UPDATE credentials SET password_hash = ? WHERE id = ?`, []any{passwordHash, credentialID}},
+		{`UPDATE credentials SET temporary_password_mac = substr(temporary_password_mac, 3)
+			WHERE id = ? AND temporary_password_mac LIKE '0:%'`, []any{credentialID}},
+		{`UPDATE card_codes SET code_mac = substr(code_mac, 3) WHERE code_mac LIKE '0:%'
+			AND card_number IN (SELECT card_number FROM code_cards WHERE credential_id = ?)`, []any{credentialID}},
+	} {
+		_, err := app.Store.ExecForTests(ctx, stmt.query, stmt.args...)
+		require.NoError(t, err)
+	}
 }
 
 func legacyArgon2(t *testing.T, password string) string {

@@ -51,3 +51,8 @@ func (s *Store) ExecForTests(ctx context.Context, query string, args ...any) (in
 	res := s.db.WithContext(ctx).Exec(query, args...)
 	return res.RowsAffected, res.Error
 }
+
+// ScanForTests reads one value for a test's assertion.
+func (s *Store) ScanForTests(ctx context.Context, into any, query string, args ...any) error {
+	return s.db.WithContext(ctx).Raw(query, args...).Row().Scan(into)
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,7 +100,7 @@ func postgresDisk(t testing.TB) (*store.Store, *Disk) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	remember(st, u.String(), func() (*store.Store, error) { return store.Open(u.String(), "") })
+	remember(st, u.String())
 	t.Cleanup(func() {
 		_ = st.Close()
 		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
@@ -129,19 +128,16 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// sources remember how each test database was opened, for Reopen.
-var sources sync.Map // *store.Store → func() (*store.Store, error)
-
 // Reopen opens a second, independent connection (pool) to the database
 // behind st, as a second API process would: for SQLite the same file, for
 // Postgres the same database. It is closed when the test ends.
 func Reopen(t *testing.T, st *store.Store) *store.Store {
 	t.Helper()
-	open, ok := sources.Load(st)
-	if !ok {
-		t.Fatal("Reopen: the store was not opened by testenv")
+	dsn, dataDir := Location(t, st), ""
+	if st.Dialect() != "postgres" {
+		dsn, dataDir = "", dsn
 	}
-	again, err := open.(func() (*store.Store, error))()
+	again, err := store.Open(dsn, dataDir)
 	if err != nil {
 		t.Fatalf("reopen the database: %v", err)
 	}

@@ -60,7 +60,7 @@ func sqliteDisk(t testing.TB) (*store.Store, *Disk) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	remember(st, dir, func() (*store.Store, error) { return store.OpenSQLite(path) })
+	remember(st, dir)
 	return st, &Disk{Backend: "sqlite", SQLitePath: path}
 }
 

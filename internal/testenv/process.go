@@ -24,10 +24,7 @@ import (
 var locations sync.Map // *store.Store → "postgres://…" or the SQLite data dir
 
 // remember records where a test database lives and how to open it again.
-func remember(st *store.Store, location string, reopen func() (*store.Store, error)) {
-	locations.Store(st, location)
-	sources.Store(st, reopen)
-}
+func remember(st *store.Store, location string) { locations.Store(st, location) }
 
 // Process is a `nemid` subcommand running as an operating-system process
 // of its own, against the App's database, Temporal and keys.
@@ -178,10 +175,9 @@ func (p *Process) start(t *testing.T) {
 // Kill ends the process with SIGKILL, as a crash would, and waits for it.
 func (p *Process) Kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill %s: %v", p.name, err)
+	if err := p.Crash(); err != nil {
+		t.Fatal(err)
 	}
-	<-p.done
 	p.cmd = nil
 }
 
