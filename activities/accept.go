@@ -51,6 +51,7 @@ func ReceivedRow(in workflows.AcceptInput) store.Issuance {
 		CPRHash: a.CPRHash, CPRMasked: a.CPRMasked, Centre: a.Centre, Representation: a.Representation, Bank: a.Bank,
 		PublicSignature: &publicSignature, DocumentHash: a.DocumentHash,
 		Reasons: "[]", Deadline: &deadline, CreatedAt: at, UpdatedAt: at,
-		Events: []store.Event{{DedupeKey: "received", At: at, Type: "received", Actor: a.Actor, Detail: a.Detail}},
+		Events: []store.Event{{DedupeKey: "received", At: at, Type: "received", Actor: a.Actor, ActorName: store.NameOrNil(a.ActorName),
+			Detail: a.Detail}},
 	}
 }

@@ -41,7 +41,8 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 		Deadline:     in.Deadline,
 		ActivationID: in.ActivationID,
 		Event: store.Event{
-			DedupeKey: in.EventKey, At: in.At.UTC(), Type: in.EventType, Actor: in.Actor, Detail: in.Detail,
+			DedupeKey: in.EventKey, At: in.At.UTC(), Type: in.EventType, Actor: in.Actor, ActorName: store.NameOrNil(in.ActorName),
+			Detail: in.Detail,
 		},
 	}
 	if in.Reasons != nil {
@@ -49,7 +50,7 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 	}
 	if in.Fee != nil {
 		t.Fee = &store.Fee{Representation: in.Fee.Representation, AmountDKK: in.Fee.AmountDKK, Receipt: in.Fee.Receipt,
-			Actor: in.Actor, PaidAt: in.At.UTC()}
+			Actor: in.Actor, ActorName: store.NameOrNil(in.ActorName), PaidAt: in.At.UTC()}
 	}
 	err := a.Store.ApplyTransition(ctx, t)
 	if errors.Is(err, store.ErrActivationUnknown) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,15 +22,20 @@ const (
 	RoleAdmin      = "admin"
 )
 
-// Principal is who is calling, from a verified token.
+// Principal is who is calling, from a verified token. Name is the token's
+// holder (a person or a system), empty for a citizen.
 type Principal struct {
 	TokenID string
 	Role    string
 	Scope   string
+	Name    string
 }
 
 // Actor is how the principal appears on a timeline.
 func (p Principal) Actor() string { return p.Role + ":" + p.Scope }
+
+// ActorName is the name beside Actor on a timeline: nil for a citizen.
+func (p Principal) ActorName() *string { return store.NameOrNil(p.Name) }
 
 // storeScope turns the principal into the read restriction it implies.
 func (p Principal) storeScope() store.Scope {
@@ -47,7 +53,10 @@ func (p Principal) storeScope() store.Scope {
 const principalKey = "principal"
 
 // authenticate verifies a bearer token when one is sent and remembers the
-// principal; routes decide with requireRole whether one is needed.
+// principal; routes decide with requireRole whether one is needed. The
+// token's row is read on every request (no process caches it), so a
+// revoked or expired token is refused at once by every API process; its
+// last use is written at most once per store.TokenTouchInterval.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		header := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -58,14 +67,20 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || strings.TrimSpace(token) == "" {
 			return newError(http.StatusUnauthorized, "unauthorized", "use Authorization: Bearer <token>")
 		}
-		t, err := s.store.TokenByValue(c.Request().Context(), strings.TrimSpace(token))
+		ctx := c.Request().Context()
+		t, err := s.store.TokenByValue(ctx, strings.TrimSpace(token))
 		if errors.Is(err, store.ErrNotFound) {
-			return newError(http.StatusUnauthorized, "unauthorized", "unknown or revoked token")
+			return newError(http.StatusUnauthorized, "unauthorized", "unknown, revoked or expired token")
 		}
 		if err != nil {
 			return err
 		}
-		c.Set(principalKey, Principal{TokenID: t.ID, Role: t.Role, Scope: t.Scope})
+		if now := time.Now(); t.TokenNeedsTouch(now) {
+			if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
+				return fmt.Errorf("record the use of token %s: %w", t.ID, err)
+			}
+		}
+		c.Set(principalKey, Principal{TokenID: t.ID, Role: t.Role, Scope: t.Scope, Name: t.Name})
 		return next(c)
 	}
 }

@@ -31,7 +31,7 @@ func (s *Server) handover(c echo.Context) error {
 	case workflows.StatusAwaitingHandover:
 		handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: workflows.IssuanceWorkflowID(iss.ID), UpdateName: workflows.UpdateHandover,
-			Args: []any{workflows.HandoverRequest{Actor: p.Actor()}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.HandoverRequest{Actor: p.Actor(), ActorName: p.Name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err != nil {
 			return err

@@ -20,6 +20,11 @@ const maxIdempotencyKeyLen = 200
 // (store.IdempotencyKey) for a handler that derives ids from it.
 const idempotencyClaim = "idempotency.claim"
 
+// idempotencyOnce marks an answer that carries a secret shown once (a new
+// token): it is never kept, and a replay of its key answers 410 (see
+// answerOnce).
+const idempotencyOnce = "idempotency.once"
+
 // statusClientClosed is what a request whose client went away answers
 // (classify): no answer to keep.
 const statusClientClosed = 499
@@ -70,6 +75,10 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			s.errorHandler(err, c)
 		}
 		status := c.Response().Status
+		if once, _ := c.Get(idempotencyOnce).(bool); once && status < 300 {
+			// The secret was answered once: what is kept says so instead.
+			return s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), principal, key, http.StatusGone, answeredOnceBody)
+		}
 		json := strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
 		// The claim is settled even when the client has gone: a claim left
 		// running would answer its retries 409 until the lease ends.
@@ -82,6 +91,18 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return s.store.CompleteIdempotencyKey(ctx, principal, key, status, rec.body.Bytes())
 	}
+}
+
+// answeredOnceBody is what a replay of a key whose answer carried a secret
+// hears.
+var answeredOnceBody = []byte(`{"error":{"code":"gone","message":"the first answer to this Idempotency-Key carried a secret that is shown only once; it was not kept"}}`)
+
+// answerOnce marks the answer as one that carries a secret: not stored in
+// any cache (Cache-Control: no-store) and never kept for an
+// Idempotency-Key replay, which answers 410 instead.
+func answerOnce(c echo.Context) {
+	c.Set(idempotencyOnce, true)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 }
 
 func replay(c echo.Context, prior store.IdempotencyKey, requestHash string) error {

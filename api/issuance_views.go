@@ -29,10 +29,11 @@ type issuanceView struct {
 }
 
 type eventView struct {
-	At     time.Time `json:"at"`
-	Type   string    `json:"type"`
-	Actor  string    `json:"actor"`
-	Detail string    `json:"detail"`
+	At        time.Time `json:"at"`
+	Type      string    `json:"type"`
+	Actor     string    `json:"actor"`
+	ActorName *string   `json:"actor_name"` // the token's name; null for the system and citizens
+	Detail    string    `json:"detail"`
 }
 
 // stamp is how the API shows an instant: UTC at microsecond precision, the
@@ -60,7 +61,7 @@ func viewIssuance(iss store.Issuance) (issuanceView, error) {
 		}
 	}
 	for _, e := range iss.Events {
-		v.Timeline = append(v.Timeline, eventView{At: stamp(e.At), Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+		v.Timeline = append(v.Timeline, eventView{At: stamp(e.At), Type: e.Type, Actor: e.Actor, ActorName: e.ActorName, Detail: e.Detail})
 	}
 	return v, nil
 }

@@ -176,7 +176,7 @@ func (s *Server) witnessHash(w *domain.Witness, now time.Time) (string, bool) {
 // its handler.
 func (s *Server) acceptance(p Principal, cpr domain.CPR, outcome domain.Outcome, now time.Time, detail string) workflows.Acceptance {
 	return workflows.Acceptance{CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(),
-		PublicSignature: outcome.PublicSignature, At: now, Actor: p.Actor(), Detail: detail}
+		PublicSignature: outcome.PublicSignature, At: now, Actor: p.Actor(), ActorName: p.Name, Detail: detail}
 }
 
 func details(vs []domain.Violation) []Detail {
@@ -305,7 +305,7 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.IssuanceWorkflowID(iss.ID), UpdateName: workflows.UpdateCancel,
-		Args:         []any{workflows.CancelRequest{Reason: req.Reason, Actor: p.Actor()}},
+		Args:         []any{workflows.CancelRequest{Reason: req.Reason, Actor: p.Actor(), ActorName: p.Name}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

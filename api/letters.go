@@ -126,7 +126,8 @@ func servePDF(c echo.Context, filename string, pdf []byte) error {
 // leaves at worst a queued letter whose PDF is already gone (410), never a
 // dispatched one whose key survives. A repeat destroys it again.
 func (s *Server) letterDispatched(c echo.Context) error {
-	if _, err := requireRole(c, RolePost); err != nil {
+	p, err := requireRole(c, RolePost)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -140,7 +141,7 @@ func (s *Server) letterDispatched(c echo.Context) error {
 	if err := s.destroyKey(existing.ID); err != nil {
 		return err
 	}
-	l, err := s.store.MarkDispatched(ctx, existing.ID, s.now())
+	l, err := s.store.MarkDispatchedBy(ctx, existing.ID, s.now(), p.ActorName())
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundError("letter")
 	}

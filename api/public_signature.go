@@ -48,7 +48,7 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	if vs := domain.PhotoIDViolations(*req.Document, now); len(vs) > 0 {
 		return ruleViolations(details(vs))
 	}
-	ev := store.Event{DedupeKey: "public_signature_upgraded", At: now, Type: "public_signature_upgraded", Actor: p.Actor(),
+	ev := store.Event{DedupeKey: "public_signature_upgraded", At: now, Type: "public_signature_upgraded", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "photo ID (" + string(req.Document.Type) + ") checked at centre " + p.Scope + ": usable as a public digital signature"}
 	if err := s.store.UpgradePublicSignature(ctx, iss.ID, ev); errors.Is(err, store.ErrNotUpgradable) {
 		return newError(http.StatusConflict, "conflict", "the issuance changed meanwhile and can no longer be upgraded")

@@ -42,7 +42,7 @@ func (c *citizenAPI) unlock(ec echo.Context) error {
 		return err
 	}
 	now := c.now()
-	ev := store.Event{DedupeKey: "unlocked:" + uuid.NewString(), At: now, Type: "unlocked", Actor: p.Actor(),
+	ev := store.Event{DedupeKey: "unlocked:" + uuid.NewString(), At: now, Type: "unlocked", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "credential unlocked after an identity check"}
 	wasLocked, err := c.store.Unlock(ctx, cred.ID, ev)
 	if err != nil {

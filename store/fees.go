@@ -13,6 +13,7 @@ type Fee struct {
 	AmountDKK      int `gorm:"column:amount_dkk"`
 	Receipt        string
 	Actor          string
+	ActorName      *string // the confirming token's name
 	PaidAt         time.Time
 }
 

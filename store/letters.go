@@ -134,6 +134,12 @@ func (s *Store) LettersOfIssuance(ctx context.Context, issuanceID string) ([]Let
 // purged and a timeline event written, once. A repeat changes nothing and
 // reports the letter as it is.
 func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Letter, error) {
+	return s.MarkDispatchedBy(ctx, id, at, nil)
+}
+
+// MarkDispatchedBy is MarkDispatched with the name of the post token that
+// confirmed the dispatch on the timeline event.
+func (s *Store) MarkDispatchedBy(ctx context.Context, id string, at time.Time, actorName *string) (Letter, error) {
 	var out Letter
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var l Letter
@@ -147,7 +153,7 @@ func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Le
 				return res.Error
 			}
 			ev := Event{IssuanceID: l.IssuanceID, DedupeKey: "letter_dispatched:" + l.ID, At: at, Type: "letter_dispatched",
-				Actor: "post:post", Detail: l.Kind + " letter " + l.ID + " dispatched"}
+				Actor: "post:post", ActorName: actorName, Detail: l.Kind + " letter " + l.ID + " dispatched"}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error; err != nil {
 				return err
 			}

@@ -61,6 +61,7 @@ func (w *issuanceRun) handlePickup(ctx workflow.Context, req PickupRequest) (Sta
 func (w *issuanceRun) pickupTransition(deadline time.Time) TransitionInput {
 	t := w.move(StatusAwaitingActivation, &deadline, "pickup_confirmed", w.pickup.Actor,
 		fmt.Sprintf("temporary password collected at %s; fee DKK %d paid, receipt %s", w.in.Representation, w.pickup.FeePaidDKK, w.pickup.Receipt))
+	t.ActorName = w.pickup.ActorName
 	t.Fee = &FeePaid{Representation: w.in.Representation, AmountDKK: w.pickup.FeePaidDKK, Receipt: w.pickup.Receipt}
 	return t
 }

@@ -189,6 +189,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 	switch {
 	case w.handover != nil:
 		t.EventKey, t.EventType, t.Actor, t.Detail = "handover_printed", "handover_printed", w.handover.Actor, "the handover document was printed at the counter"
+		t.ActorName = w.handover.ActorName
 	case w.pickup != nil:
 		t = w.pickupTransition(deadline)
 	}
@@ -266,7 +267,7 @@ func (w *issuanceRun) setState(status string, deadline *time.Time) {
 }
 
 func (w *issuanceRun) endCancelled(ctx workflow.Context) (string, error) {
-	return w.end(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason, nil)
+	return w.endBy(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.ActorName, w.cancel.Reason, nil)
 }
 
 func (w *issuanceRun) endExpired(ctx workflow.Context, why string) (string, error) {
@@ -276,6 +277,11 @@ func (w *issuanceRun) endExpired(ctx workflow.Context, why string) (string, erro
 // end records a final status; credentials of an issuance that did not end
 // active are revoked first, so they can never be used.
 func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
+	return w.endBy(ctx, status, eventType, actor, "", detail, reasons)
+}
+
+// endBy is end for a person's action: actorName is their token's name.
+func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, actorName, detail string, reasons []Reason) (string, error) {
 	w.ending = true
 	if status != StatusActive {
 		if err := revoke(ctx, w.in.IssuanceID); err != nil {
@@ -283,6 +289,7 @@ func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail
 		}
 	}
 	t := w.move(status, nil, eventType, actor, detail)
+	t.ActorName = actorName
 	t.Reasons = reasons
 	if status == StatusActive {
 		t.ActivationID = w.activation.ActivationID

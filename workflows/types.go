@@ -42,6 +42,7 @@ type Acceptance struct {
 	DocumentHash    *string   `json:",omitempty"`
 	At              time.Time // when the application was made: created_at, the event's time, the statement's
 	Actor           string
+	ActorName       string `json:",omitempty"` // the token's name; empty for a citizen
 	Detail          string
 	Witness         *WitnessStatement `json:",omitempty"`
 }
@@ -86,6 +87,7 @@ type AcceptResult struct {
 // and checked the fee. The document number itself never reaches history.
 type PickupRequest struct {
 	Actor      string
+	ActorName  string `json:",omitempty"` // the token's name, for the timeline and the fee
 	FeePaidDKK int
 	Receipt    string
 }
@@ -99,7 +101,8 @@ type FeePaid struct {
 
 // HandoverRequest is the handover Update's argument.
 type HandoverRequest struct {
-	Actor string
+	Actor     string
+	ActorName string `json:",omitempty"` // the token's name, for the timeline
 }
 
 // ActivationRequest is the activation Update's argument: only the id of the
@@ -141,8 +144,9 @@ type ReminderInput struct {
 
 // CancelRequest is the cancel Update's argument.
 type CancelRequest struct {
-	Reason string
-	Actor  string // "role:scope" of the caller, for the timeline
+	Reason    string
+	Actor     string // "role:scope" of the caller, for the timeline
+	ActorName string `json:",omitempty"` // the caller's token's name, for the timeline
 }
 
 // State is what the state Query and the Updates answer.
@@ -173,6 +177,10 @@ type TransitionInput struct {
 	// credential in the same transaction. An id, never a secret.
 	ActivationID string `json:",omitempty"`
 	At           time.Time
+	// ActorName is the name of the token behind Actor; empty for the
+	// system and citizens. Histories recorded before names existed carry
+	// none, and replay the same: it is only an activity's argument.
+	ActorName string `json:",omitempty"`
 }
 
 // Recipient is a letter's address block. Addresses are personal data: the

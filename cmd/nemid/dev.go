@@ -19,9 +19,14 @@ import (
 	"github.com/opennemid/nemid/store"
 )
 
-// devTokens are the principals a laptop run signs in as.
-var devTokens = []struct{ Role, Scope string }{
-	{"caseworker", "KBH"}, {"embassy", "LONDON"}, {"bank", "1234"}, {"post", "post"}, {"admin", "all"},
+// devTokens are the principals a laptop run signs in as, each named as
+// the timeline and the console show it.
+var devTokens = []struct{ Role, Scope, Name string }{
+	{"caseworker", "KBH", "Dev caseworker KBH"},
+	{"embassy", "LONDON", "Dev embassy LONDON"},
+	{"bank", "1234", "Dev bank 1234"},
+	{"post", "post", "Dev post provider"},
+	{"admin", "all", "Dev admin"},
 }
 
 // runDev brings up everything in one process: the Temporal dev server (or
@@ -122,7 +127,7 @@ func ensureDevTokens(ctx context.Context, st *store.Store, dataDir string) (map[
 				continue
 			}
 		}
-		t, err := st.CreateToken(ctx, d.Role, d.Scope)
+		_, t, err := st.IssueToken(ctx, store.NewToken{Role: d.Role, Scope: d.Scope, Name: d.Name}, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +143,7 @@ func printWelcome(addr, uiURL string, tokens map[string]string) {
 	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console  (sign in with a token below)\n  Temporal UI:  %s\n\nDev tokens:\n",
 		base, base, base, uiURL)
 	for _, d := range devTokens {
-		fmt.Fprintf(&b, "  %-22s %s\n", d.Role+":"+d.Scope, tokens[d.Role+":"+d.Scope])
+		fmt.Fprintf(&b, "  %-18s %-20s %s\n", d.Role+":"+d.Scope, d.Name, tokens[d.Role+":"+d.Scope])
 	}
 	fmt.Fprintf(&b, `
 Try a first counter issuance (Søren from the demo register):

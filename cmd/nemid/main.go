@@ -17,7 +17,10 @@ Usage:
   nemid worker                               run the Temporal worker
   nemid api                                  serve the HTTP API and console
   nemid migrate                              apply database migrations and exit
-  nemid token create --role R --scope S      print a new API token
+  nemid token create --role R --scope S [--name N] [--ttl 2160h]
+                                             print a new API token (alone on the last line)
+  nemid token list                           list API tokens (never the tokens themselves)
+  nemid token revoke ID                      revoke an API token at once
   nemid registry import FILE.csv             load people into the built-in CPR register
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
   nemid load [--n 200] [--concurrency 20]    measure throughput against a running system

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/opennemid/nemid/api"
@@ -68,33 +71,127 @@ func migratedStore(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
+const tokenUsage = `usage: nemid token create --role R --scope S [--name "Mette Jensen"] [--ttl 2160h]
+       nemid token list
+       nemid token revoke ID`
+
+// runToken manages API tokens (DESIGN.md §8) directly in the database,
+// for the first admin token and for operators.
 func runToken(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: nemid token create --role R --scope S")
+	if len(args) == 0 {
+		return errors.New(tokenUsage)
 	}
+	switch args[0] {
+	case "create":
+		return runTokenCreate(ctx, args[1:])
+	case "list":
+		if len(args) != 1 {
+			return errors.New(tokenUsage)
+		}
+		return runTokenList(ctx)
+	case "revoke":
+		if len(args) != 2 || args[1] == "" {
+			return errors.New(tokenUsage)
+		}
+		return runTokenRevoke(ctx, args[1])
+	}
+	return errors.New(tokenUsage)
+}
+
+// runTokenCreate prints the new token alone on the last line of standard
+// output (scripts read it from there), after a line naming its id.
+func runTokenCreate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	role := fs.String("role", "", "caseworker, embassy, bank, post or admin")
 	scope := fs.String("scope", "", "centre, representation, bank, post or all")
-	if err := fs.Parse(args[1:]); err != nil {
+	name := fs.String("name", "", "who holds the token (default role:scope)")
+	ttl := fs.String("ttl", "", "how long the token is valid, as a Go duration (default: no expiry)")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !api.ValidRole(*role) || *scope == "" {
-		return fmt.Errorf("--role must be caseworker, embassy, bank, post or admin, and --scope is required")
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q\n%s", fs.Args(), tokenUsage)
 	}
-	if err := api.ValidScope(*role, *scope); err != nil {
-		return err
+	var ttlArg *string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "ttl" {
+			ttlArg = ttl
+		}
+	})
+	spec, broken := api.ParseTokenSpec(*role, *scope, *name, ttlArg)
+	if len(broken) > 0 {
+		msgs := make([]string, len(broken))
+		for i, d := range broken {
+			msgs[i] = d.Message
+		}
+		return errors.New(strings.Join(msgs, "; "))
 	}
 	st, err := migratedStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	token, err := st.CreateToken(ctx, *role, *scope)
+	t, token, err := st.IssueToken(ctx, spec, nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "token for %s:%s (shown once; stored hashed):\n", *role, *scope)
+	expires := "never expires"
+	if t.ExpiresAt != nil {
+		expires = "expires " + t.ExpiresAt.Format(time.RFC3339)
+	}
+	fmt.Fprintln(os.Stderr, "the token is shown once and stored hashed; keep it safe")
+	fmt.Printf("token %s for %q (%s:%s), %s:\n", t.ID, t.Name, t.Role, t.Scope, expires)
 	fmt.Println(token)
+	return nil
+}
+
+func runTokenList(ctx context.Context) error {
+	st, err := migratedStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tROLE:SCOPE\tNAME\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
+	after := ""
+	for {
+		page, more, err := st.ListTokens(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, t := range page {
+			fmt.Fprintf(w, "%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Scope, t.Name, t.CreatedAt.UTC().Format(time.RFC3339),
+				instant(t.ExpiresAt), instant(t.RevokedAt), instant(t.LastUsedAt))
+		}
+		if !more {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	return w.Flush()
+}
+
+func instant(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runTokenRevoke(ctx context.Context, id string) error {
+	st, err := migratedStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := st.RevokeToken(ctx, id, time.Now(), nil)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no token with id %q (see nemid token list)", id)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("token %s for %q (%s:%s) revoked at %s\n", t.ID, t.Name, t.Role, t.Scope, t.RevokedAt.UTC().Format(time.RFC3339))
 	return nil
 }
 
