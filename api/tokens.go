@@ -77,6 +77,9 @@ func ParseTokenSpec(role, scope, name string, ttl *string) (store.NewToken, []De
 	if msg := nameProblem(spec.Name); msg != "" {
 		broken = append(broken, Detail{Code: "name_invalid", Message: msg})
 	}
+	if spec.Name == "" {
+		spec.Name = role + ":" + scope
+	}
 	if ttl != nil {
 		d, err := time.ParseDuration(strings.TrimSpace(*ttl))
 		switch {
