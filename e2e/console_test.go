@@ -45,7 +45,7 @@ func TestConsole(t *testing.T) {
 
 		who := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/whoami", Token: app.Tokens["embassy:LONDON"]})
 		require.Equal(t, http.StatusOK, who.Status, string(who.Body))
-		assert.Equal(t, map[string]any{"role": "embassy", "scope": "LONDON"}, who.JSON)
+		assert.Equal(t, map[string]any{"role": "embassy", "scope": "LONDON", "name": "embassy:LONDON"}, who.JSON)
 		assert.Equal(t, http.StatusUnauthorized, app.Do(t, testenv.Request{Method: "GET", Path: "/v1/whoami"}).Status)
 		assert.Equal(t, http.StatusUnauthorized, app.Do(t, testenv.Request{Method: "GET", Path: "/v1/whoami", Token: "nemid_nope"}).Status)
 	})
