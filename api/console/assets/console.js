@@ -19,11 +19,20 @@
     reminder: 'reminder',
   };
   const SOON_MS = 2 * 24 * 60 * 60 * 1000; // a deadline this close is flagged
+  // What a token's scope is, per role (the placeholder of the scope field).
+  const SCOPE_HINTS = {
+    caseworker: 'centre, e.g. KBH',
+    embassy: 'representation, e.g. LONDON',
+    bank: 'registration number, e.g. 1234',
+    post: 'post',
+    admin: 'all',
+  };
 
   const state = {
-    token: '', role: '', scope: '',
+    token: '', role: '', scope: '', name: '',
     status: '', cursor: '',  // issuances list: filter and next page
     letterCursor: '',        // letters queue: next page
+    tokenCursor: '',         // tokens list (admin): next page
     selected: null,          // the issuance shown in the detail panel
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
@@ -222,6 +231,8 @@
     sessionStorage.setItem(TOKEN_KEY, token);
     state.role = who.role;
     state.scope = who.scope;
+    state.name = who.name || '';
+    el('whoami-name').textContent = state.name;
     el('whoami-role').textContent = `${who.role}:${who.scope}`;
     el('token-input').value = '';
     show('signin', false);
@@ -230,15 +241,26 @@
       show('letters-view', true);
       await loadLetters(false).catch((err) => fail(err, 'Could not load the letters'));
     } else {
-      show('issuances-view', true);
+      show('admin-nav', state.role === 'admin');
+      showView('issuances');
       show('unlock-box', canCancel());
       show('signature-box', state.role === 'caseworker');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
     }
   }
 
+  // showView switches an admin between the issuances and the tokens.
+  function showView(view) {
+    show('issuances-view', view === 'issuances');
+    show('tokens-view', view === 'tokens');
+    for (const [id, name] of [['nav-issuances', 'issuances'], ['nav-tokens', 'tokens']]) {
+      if (name === view) el(id).setAttribute('aria-current', 'page');
+      else el(id).removeAttribute('aria-current');
+    }
+  }
+
   function showSignIn() {
-    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
+    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -249,14 +271,17 @@
     state.epoch++;
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
-    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null });
+    Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', selected: null });
     el('status-filter').value = '';
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
+    el('tokens-body').replaceChildren();
+    forgetCreatedToken();
+    el('whoami-name').textContent = '';
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
-    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more']) show(id, false);
+    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form']) el(id).reset();
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more']) show(id, false);
     clearMessage();
     showSignIn();
   }
@@ -359,7 +384,7 @@
       head.append(node('span', ev.type, 'timeline-type'), time(ev.at, 'timeline-at'));
       li.append(head);
       if (ev.detail) li.append(node('div', ev.detail, 'timeline-detail'));
-      li.append(node('div', ev.actor, 'timeline-actor'));
+      li.append(node('div', ev.actor_name ? `${ev.actor_name} (${ev.actor})` : ev.actor, 'timeline-actor'));
       return li;
     }));
 
@@ -602,6 +627,112 @@
     say(`The ${kindLabel(l.kind)} letter${who} is marked dispatched; its PDF is purged.`, 'ok');
   }
 
+  // ---- tokens (admin) ------------------------------------------------------
+
+  async function loadTokens(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: '50' });
+    if (more && state.tokenCursor) q.set('cursor', state.tokenCursor);
+    const page = await loading(el('tokens-body'), () => api('GET', `/v1/tokens?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return;
+    const body = el('tokens-body');
+    if (!more) body.replaceChildren();
+    for (const tok of page.items || []) body.append(tokenRow(tok));
+    state.tokenCursor = page.next_cursor || '';
+    show('tokens-more', Boolean(state.tokenCursor));
+    show('tokens-empty', body.children.length === 0);
+  }
+
+  function tokenRow(tok) {
+    const tr = node('tr');
+    tr.dataset.testid = 'token-row';
+    tr.dataset.id = tok.id;
+    if (tok.revoked_at) tr.classList.add('revoked');
+    const expired = tok.expires_at && new Date(tok.expires_at).getTime() < Date.now();
+
+    const name = node('td');
+    name.append(node('div', tok.name, 'strong'));
+    name.append(node('div', tok.id, 'mono small muted'));
+    const cells = [
+      name,
+      node('td', `${tok.role}:${tok.scope}`, 'mono nowrap'),
+      node('td', undefined, 'nowrap'),
+      node('td', undefined, `nowrap ${expired ? 'deadline-past' : ''}`.trim()),
+      node('td', undefined, 'nowrap'),
+      node('td', undefined, 'nowrap'),
+      node('td', undefined, 'right nowrap'),
+    ];
+    cells[2].append(time(tok.created_at));
+    cells[3].append(tok.expires_at ? time(tok.expires_at) : node('span', 'never', 'muted'));
+    cells[4].append(time(tok.last_used_at));
+    cells[5].dataset.testid = 'token-revoked';
+    cells[5].append(tok.revoked_at ? time(tok.revoked_at) : node('span', '—', 'muted'));
+    if (!tok.revoked_at) {
+      // Two clicks: the first asks, the second revokes.
+      const b = button('Revoke', 'token-revoke', 'btn-danger', () => {
+        if (b.dataset.armed !== 'true') {
+          b.dataset.armed = 'true';
+          b.textContent = 'Confirm revoke';
+          return;
+        }
+        busy(b, 'Could not revoke the token', () => revokeToken(tok, tr));
+      });
+      b.title = `Revoke the token of ${tok.name}: its next request is refused`;
+      cells[6].append(b);
+    }
+    tr.append(...cells);
+    label(tr, 'tokens-body');
+    return tr;
+  }
+
+  async function revokeToken(tok, tr) {
+    const revoked = await api('POST', `/v1/tokens/${encodeURIComponent(tok.id)}/revoke`);
+    tr.replaceWith(tokenRow(revoked));
+    say(`The token of ${revoked.name} is revoked; its next request is refused.`, 'ok');
+  }
+
+  // createToken shows the new token once, in its own box, until the admin
+  // dismisses it or signs out; the list shows it without the token.
+  async function createToken() {
+    const role = el('token-role').value;
+    const scope = el('token-scope').value.trim();
+    const ttl = el('token-ttl').value.trim();
+    const name = el('token-name').value.trim();
+    if (!scope) {
+      say(`Enter the token's scope: ${SCOPE_HINTS[role] || 'its scope'}.`, 'error');
+      el('token-scope').focus();
+      return;
+    }
+    const body = { role, scope };
+    if (name) body.name = name;
+    if (ttl) body.ttl = ttl;
+    const created = await api('POST', '/v1/tokens', { body });
+    el('token-form').reset();
+    scopeHint();
+    el('token-created-name').textContent = created.name;
+    el('token-created-value').value = created.token;
+    show('token-created', true);
+    el('token-created-value').select();
+    say(`A token for ${created.name} (${created.role}:${created.scope}) is created. Copy it now: it is shown only once.`, 'ok');
+    await loadTokens(false);
+  }
+
+  function forgetCreatedToken() {
+    el('token-created-value').value = '';
+    el('token-created-name').textContent = '';
+    show('token-created', false);
+  }
+
+  // scopeHint fills in the scope roles have only one of, and says what the others take.
+  function scopeHint() {
+    const role = el('token-role').value;
+    const input = el('token-scope');
+    input.placeholder = SCOPE_HINTS[role] || '';
+    if (role === 'admin' || role === 'post') input.value = SCOPE_HINTS[role];
+    else if (input.value === 'all' || input.value === 'post') input.value = '';
+  }
+
   // ---- wiring --------------------------------------------------------------
 
   function onSubmit(id, doing, handler) {
@@ -654,6 +785,19 @@
     el('detail-close').addEventListener('click', closeDetail);
     onClick('letters-refresh', 'Could not load the letters', () => loadLetters(false));
     onClick('letters-more', 'Could not load more letters', () => loadLetters(true));
+    onSubmit('token-form', 'Could not create the token', createToken);
+    el('token-role').addEventListener('change', scopeHint);
+    el('token-created-done').addEventListener('click', forgetCreatedToken);
+    onClick('tokens-refresh', 'Could not load the tokens', () => loadTokens(false));
+    onClick('tokens-more', 'Could not load more tokens', () => loadTokens(true));
+    el('nav-issuances').addEventListener('click', () => {
+      showView('issuances');
+      busy(null, 'Could not load the issuances', () => loadIssuances(false));
+    });
+    el('nav-tokens').addEventListener('click', () => {
+      showView('tokens');
+      busy(null, 'Could not load the tokens', () => loadTokens(false));
+    });
 
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) {
