@@ -45,22 +45,13 @@ type Event struct {
 	At         time.Time
 	Type       string
 	Actor      string
+	Detail     string
 	// ActorName is the name of the token that acted (a person or a
 	// system); nil for the system itself and for citizens.
 	ActorName *string
-	Detail    string
 }
 
 func (Event) TableName() string    { return "issuance_events" }
-
-// NameOrNil is an actor's name as events and fees keep it: nil when there
-// is none (the system, a citizen).
-func NameOrNil(name string) *string {
-	if name == "" {
-		return nil
-	}
-	return &name
-}
 func (Issuance) TableName() string { return "issuances" }
 
 // finalStatuses are the statuses that never change again (the workflows'

@@ -49,6 +49,15 @@ type NewToken struct {
 	TTL               time.Duration
 }
 
+// NameOrNil is an actor's name as events and fees keep it: nil when there
+// is none (the system, a citizen).
+func NameOrNil(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return &name
+}
+
 // HashToken is how a presented token is looked up.
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
