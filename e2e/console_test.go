@@ -281,6 +281,7 @@ func TestConsole(t *testing.T) {
 
 		do(t, ctx,
 			chromedp.SendKeys(byTestID("signature-issuance-id"), id),
+			chromedp.SendKeys(byTestID("signature-cpr"), "150285-4321"), // Anne's, not Lars's
 			chromedp.SetValue(byTestID("signature-doc-type"), "passport"),
 			chromedp.SendKeys(byTestID("signature-doc-number"), "P7654321"),
 			chromedp.SetValue(byTestID("signature-doc-expires"), "2020-01-01"),
@@ -289,10 +290,12 @@ func TestConsole(t *testing.T) {
 				chromedp.WithPollingTimeout(20*time.Second)),
 		)
 		assert.Contains(t, text(t, ctx, byTestID("message")), "Could not upgrade to public digital signature")
+		assert.Contains(t, text(t, ctx, byTestID("message-details")), "person_mismatch", "another person's CPR number is refused")
 		assert.Equal(t, false, status(t, app, id).JSON["public_signature"], "a refused check changes nothing")
 		screenshot(t, ctx, "console-caseworker-signature-refused.png")
 
 		do(t, ctx,
+			chromedp.SetValue(byTestID("signature-cpr"), "070865-1239"),
 			chromedp.SetValue(byTestID("signature-doc-expires"), time.Now().AddDate(5, 0, 0).Format(time.DateOnly)),
 			chromedp.Click(byTestID("signature-submit")),
 			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message"]').classList.contains("message-ok")`,
@@ -301,6 +304,8 @@ func TestConsole(t *testing.T) {
 		assert.Contains(t, text(t, ctx, byTestID("message")), "public digital signature")
 		assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-issuance-id"]').value`),
 			"the form is cleared for the next person")
+		assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-cpr"]').value`),
+			"the CPR number is cleared for the next person")
 		screenshot(t, ctx, "console-caseworker-signature.png")
 
 		got := status(t, app, id)

@@ -475,7 +475,9 @@
   }
 
   // upgradeSignature records a photo ID check for a NemID a bank issued
-  // without one. Caseworkers cannot list bank issuances, so the ID is typed.
+  // without one. Caseworkers cannot list bank issuances, so the ID is typed;
+  // the person's CPR number ties the check to the NemID (the API answers
+  // person_mismatch for another person's).
   async function upgradeSignature() {
     const idInput = el('signature-issuance-id');
     const number = el('signature-doc-number');
@@ -484,6 +486,13 @@
     if (!id) {
       say('Enter the issuance ID of the bank-issued NemID.', 'error');
       idInput.focus();
+      return;
+    }
+    const cprInput = el('signature-cpr');
+    const cpr = cprInput.value.replace(/\s+/g, '');
+    if (!/^\d{6}-?\d{4}$/.test(cpr)) {
+      say('Enter the CPR number of the person present (DDMMYY-SSSS).', 'error');
+      cprInput.focus();
       return;
     }
     const photoID = { type: el('signature-doc-type').value, number: number.value.trim(), expires: expires.value };
@@ -497,7 +506,7 @@
       expires.focus();
       return;
     }
-    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/public-signature`, { body: { document: photoID } });
+    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/public-signature`, { body: { cpr, document: photoID } });
     el('signature-form').reset();
     if (state.selected && state.selected.id === iss.id) renderDetail(iss);
     say(`The NemID of issuance ${iss.id} (${iss.cpr_masked}) can now be used as a public digital signature.`, 'ok');
