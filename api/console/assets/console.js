@@ -233,12 +233,14 @@
       show('issuances-view', true);
       show('unlock-box', canCancel());
       show('signature-box', state.role === 'caseworker');
+      show('fees-box', state.role === 'embassy');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
+      if (state.role === 'embassy') await loadFees().catch((err) => fail(err, 'Could not load the fees'));
     }
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
+    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box', 'fees-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -253,6 +255,9 @@
     el('status-filter').value = '';
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
+    el('fees-recent').replaceChildren();
+    el('fees-total').textContent = '';
+    el('fees-count').textContent = '';
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
     for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form']) el(id).reset();
@@ -472,6 +477,7 @@
     el('pickup-form').reset();
     if (state.selected && state.selected.id === id) renderDetail(iss);
     say(`The password letter for ${iss.cpr_masked} is picked up; the NemID now awaits activation.`, 'ok');
+    await loadFees().catch((err) => fail(err, 'Could not load the fees')); // the fee just paid joins the summary
   }
 
   // upgradeSignature records a photo ID check for a NemID a bank issued
@@ -526,6 +532,37 @@
       ? `NemID ${res.user_id} is unlocked; the person can log on again.`
       : `NemID ${res.user_id} was not locked; its count of failed attempts is reset.`, 'ok');
     if (state.selected) await openIssuance(state.selected.id); // the timeline records the unlock
+  }
+
+  // ---- fees (embassy) ------------------------------------------------------
+
+  const kroner = new Intl.NumberFormat('da-DK', { maximumFractionDigits: 0 });
+  const RECENT_FEES = 5;
+
+  // loadFees shows the embassy's fee summary: the ledger's total and count
+  // (over every fee, not only the page) and the most recent fees. The API
+  // answers only the token's own representation.
+  async function loadFees() {
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: String(RECENT_FEES) });
+    const ledger = await loading(el('fees-recent'), () => api('GET', `/v1/fees?${q}`));
+    if (epoch !== state.epoch) return;
+    el('fees-total').textContent = `DKK ${kroner.format(ledger.total_dkk || 0)}`;
+    el('fees-count').textContent = String(ledger.count || 0);
+    el('fees-recent').replaceChildren(...(ledger.items || []).map(feeItem));
+    show('fees-empty', !(ledger.items || []).length);
+  }
+
+  function feeItem(f) {
+    const li = node('li', undefined, 'fee');
+    li.dataset.testid = 'fee-row';
+    const head = node('div', undefined, 'fee-head');
+    head.append(node('span', `DKK ${kroner.format(f.amount_dkk)}`, 'strong'), time(f.at, 'muted small'));
+    const receipt = node('div', `Receipt ${f.receipt}`, 'small');
+    const issuance = node('div', f.issuance_id, 'mono small muted');
+    issuance.title = `Issuance ${f.issuance_id}`;
+    li.append(head, receipt, issuance);
+    return li;
   }
 
   // ---- letters (post) ------------------------------------------------------
@@ -662,6 +699,7 @@
     onClick('handover', 'Could not print the handover document', printHandover);
     el('detail-close').addEventListener('click', closeDetail);
     onClick('letters-refresh', 'Could not load the letters', () => loadLetters(false));
+    onClick('fees-refresh', 'Could not load the fees', loadFees);
     onClick('letters-more', 'Could not load more letters', () => loadLetters(true));
 
     const saved = sessionStorage.getItem(TOKEN_KEY);
