@@ -7,14 +7,17 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/workflows"
 )
 
 // AcceptIssuance is an issuance workflow's first step: it records the
 // application (the row in received, its received event and any witness
-// statement) in one transaction, guarded by the one-open-per-CPR index and
-// the witness limit, or records nothing and says why. It is idempotent: a
+// statement) in one transaction, guarded by the one-open-per-CPR index,
+// the register (the witness a living person in it) and the witness limit,
+// or records nothing and says why; a broken witness rule is reported
+// before another open issuance, as the API reports a 422 before a 409. It is idempotent: a
 // retry that finds its own row reports it accepted and writes nothing more.
 func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInput) (workflows.AcceptOutcome, error) {
 	if in.IssuanceID == "" || in.Path == "" || in.Acceptance.CPRHash == "" {
@@ -24,6 +27,12 @@ func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInpu
 	iss := ReceivedRow(in)
 	var extra store.TxStep
 	if w := in.Acceptance.Witness; w != nil {
+		// The register's lookup hashes of rows imported since the last
+		// lookup are filled here, so the transaction's check finds them.
+		_, err := a.Store.PersonByCPRHash(ctx, w.WitnessCPRHash, register.CPRHasher(a.HashKeys.Lookup(), in.Acceptance.At))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return workflows.AcceptOutcome{}, fmt.Errorf("accept issuance %s: look up the witness: %w", in.IssuanceID, err)
+		}
 		extra = a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
 			AcceptedAt: in.Acceptance.At.UTC()}, w.Since.UTC(), w.Limit)
 	}
@@ -34,6 +43,8 @@ func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInpu
 		return workflows.AcceptOutcome{Outcome: workflows.AcceptOpenIssuance, OpenIssuanceID: open.ID}, nil
 	case errors.Is(err, store.ErrWitnessLimit):
 		return workflows.AcceptOutcome{Outcome: workflows.AcceptWitnessLimit}, nil
+	case errors.Is(err, store.ErrWitnessUnknown):
+		return workflows.AcceptOutcome{Outcome: workflows.AcceptWitnessUnknown}, nil
 	case err != nil:
 		return workflows.AcceptOutcome{}, fmt.Errorf("accept issuance %s: %w", in.IssuanceID, err)
 	}

@@ -40,7 +40,8 @@ const acceptWait = 20 * time.Second
 
 // acceptIssuance starts the issuance's workflow with its accept Update and
 // answers what the accept step decided: 201 with the row as recorded, 409
-// open_issuance with the open one's id, or 422 witness_limit.
+// open_issuance with the open one's id, or 422 witness_limit or
+// witness_unknown.
 func (s *Server) acceptIssuance(c echo.Context, workflow string, in workflows.IssuanceInput, acc workflows.Acceptance) error {
 	in.Acceptance = &acc
 	res, err := s.acceptInWorkflow(c.Request().Context(), workflow, in)
@@ -56,6 +57,9 @@ func (s *Server) acceptIssuance(c echo.Context, workflow string, in workflows.Is
 	case workflows.AcceptWitnessLimit:
 		return ruleViolations([]Detail{{Code: domain.CodeWitnessLimit,
 			Message: "the witness already has 3 accepted statements in the preceding 120 days"}})
+	case workflows.AcceptWitnessUnknown:
+		return ruleViolations([]Detail{{Code: domain.CodeWitnessUnknown,
+			Message: "the CPR register holds no living person with the witness's CPR number"}})
 	}
 	return fmt.Errorf("accept issuance %s: unknown outcome %q", in.IssuanceID, res.Outcome)
 }

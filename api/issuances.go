@@ -75,10 +75,15 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	}
 	facts.Person = person
 	id := s.issuanceID(c)
-	witnessHash, hasWitness := s.witnessHash(req.Witness, now)
+	witnessCPR, witnessHash, hasWitness := s.witnessHash(req.Witness, now)
 	if hasWitness {
+		// The register must hold the witness, alive (witness_unknown); the
+		// accept step checks again inside its transaction.
+		if facts.Witness, err = s.register.Lookup(ctx, witnessCPR); err != nil {
+			return err
+		}
 		// A retry must not count the statement its own first attempt recorded.
-		since := now.Add(-domain.WitnessStatementWindow)
+		since := domain.WitnessWindowStart(now)
 		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, since, id); err != nil {
 			return err
 		}
@@ -89,11 +94,16 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	}
 	in := s.issuanceInput(id, "counter", cpr, outcome, now)
 	in.Centre = req.Centre
-	acc := s.acceptance(p, cpr, outcome, now, "application accepted at centre "+req.Centre+": "+outcome.Reason)
+	detail := "application accepted at centre " + req.Centre + ": " + outcome.Reason
+	if outcome.Note != "" {
+		// A photo ID set aside is noted on the received event, not refused.
+		detail += " " + outcome.Note
+	}
+	acc := s.acceptance(p, cpr, outcome, now, detail)
 	acc.Centre = &req.Centre
 	if outcome.WitnessStatement {
 		acc.Witness = &workflows.WitnessStatement{WitnessCPRHash: witnessHash,
-			Since: now.Add(-domain.WitnessStatementWindow), Limit: domain.WitnessStatementLimit}
+			Since: domain.WitnessWindowStart(now), Limit: domain.WitnessStatementLimit}
 	}
 	return s.acceptIssuance(c, workflows.CounterIssuanceWorkflow, in, acc)
 }
@@ -159,16 +169,16 @@ func (s *Server) issuanceInput(id, path string, cpr domain.CPR, outcome domain.O
 		ActivationWindow: s.cfg.ActivationWindow, ReminderBefore: s.cfg.ReminderBefore}
 }
 
-// witnessHash is the lookup hash of a witness's CPR, when one parses.
-func (s *Server) witnessHash(w *domain.Witness, now time.Time) (string, bool) {
+// witnessHash is a witness's CPR and its lookup hash, when one parses.
+func (s *Server) witnessHash(w *domain.Witness, now time.Time) (domain.CPR, string, bool) {
 	if w == nil {
-		return "", false
+		return domain.CPR{}, "", false
 	}
 	c, err := domain.ParseCPR(w.CPR, now)
 	if err != nil {
-		return "", false
+		return domain.CPR{}, "", false
 	}
-	return domain.CPRLookupHash(s.hashKey, c), true
+	return c, domain.CPRLookupHash(s.hashKey, c), true
 }
 
 // acceptance is the row an eligible application becomes, as its

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"crypto/hmac"
 	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +15,7 @@ import (
 )
 
 type publicSignatureRequest struct {
+	CPR      string           `json:"cpr"`
 	Document *domain.Document `json:"document"`
 }
 
@@ -19,8 +23,12 @@ type publicSignatureRequest struct {
 // cannot sign as a public digital signature until the person shows photo ID
 // at a Citizen Service centre — any centre, so a caseworker reaches every
 // bank-issued NemID here, while other centres' counter issuances stay 404.
-// Only the check's outcome and the document's type are recorded, never its
-// number.
+// The upgrade is tied to the person: the body carries the CPR number the
+// caseworker read from the person's ID, and it must be the issuance's
+// (person_mismatch otherwise, also when it is missing). Broken rules (422)
+// are reported before a state that forbids the upgrade (409). Only the
+// check's outcome and the document's type are recorded, never its number
+// or the CPR.
 func (s *Server) upgradePublicSignature(c echo.Context) error {
 	p, err := requireRole(c, RoleCaseworker)
 	if err != nil {
@@ -41,12 +49,14 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	now := s.now()
+	vs := s.personMismatch(req.CPR, iss.CPRHash, now)
+	vs = append(vs, domain.PhotoIDViolations(*req.Document, now)...)
+	if len(vs) > 0 {
+		return ruleViolations(details(vs))
+	}
 	if err := upgradable(iss); err != nil {
 		return err
-	}
-	now := s.now()
-	if vs := domain.PhotoIDViolations(*req.Document, now); len(vs) > 0 {
-		return ruleViolations(details(vs))
 	}
 	ev := store.Event{DedupeKey: "public_signature_upgraded", At: now, Type: "public_signature_upgraded", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "photo ID (" + string(req.Document.Type) + ") checked at centre " + p.Scope + ": usable as a public digital signature"}
@@ -76,6 +86,23 @@ func upgradable(iss store.Issuance) error {
 		return newError(http.StatusConflict, "conflict", "this NemID is already usable as a public digital signature")
 	case workflows.EndedUnused(iss.Status):
 		return newError(http.StatusConflict, "conflict", "the issuance is %s", iss.Status)
+	}
+	return nil
+}
+
+// personMismatch checks that raw is the CPR number whose lookup hash an
+// issuance or credential carries: a missing, malformed or other number is
+// person_mismatch. The message never repeats the number.
+func (s *Server) personMismatch(raw, cprHash string, now time.Time) []domain.Violation {
+	mismatch := []domain.Violation{{Code: domain.CodePersonMismatch,
+		Message: "The CPR number given is not that of the person this NemID was issued to; give the CPR number of the person present."}}
+	if strings.TrimSpace(raw) == "" {
+		mismatch[0].Message = "The CPR number of the person present is required, to tie the check to this NemID."
+		return mismatch
+	}
+	cpr, err := domain.ParseCPR(raw, now)
+	if err != nil || !hmac.Equal([]byte(domain.CPRLookupHash(s.hashKey, cpr)), []byte(cprHash)) {
+		return mismatch
 	}
 	return nil
 }

@@ -101,6 +101,7 @@ func New(d Deps) *echo.Echo {
 	staff.GET("/letters/:id/pdf", s.letterPDF)
 	staff.POST("/letters/:id/dispatched", s.letterDispatched)
 	s.tokenRoutes(staff)
+	s.feeRoutes(staff)
 	return e
 }
 

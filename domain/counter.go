@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // CounterApplication is what a caseworker records at a Citizen Service or
 // tax centre. The centre code and the caseworker's scope are the API's to
@@ -22,8 +25,12 @@ type CounterFacts struct {
 	// ShortStay is NEMID_SHORT_STAY (DefaultShortStay): people who arrived
 	// in Denmark less than this ago need a witness for a handover.
 	ShortStay time.Duration
-	// WitnessStatements counts the witness's accepted statements in the
-	// WitnessStatementWindow before Today; ignored without a witness.
+	// Witness is the register's record of the witness's CPR number, nil
+	// when the register holds none; ignored without a witness.
+	Witness *Person
+	// WitnessStatements counts the witness's statements that count against
+	// this application (accepted after WitnessWindowStart(Today)); ignored
+	// without a witness.
 	WitnessStatements int
 }
 
@@ -46,7 +53,7 @@ func EvaluateCounter(app CounterApplication, f CounterFacts) (Outcome, []Violati
 	vs = append(vs, docs.violations...)
 	witnessOK := false
 	if app.Witness != nil {
-		wv := witnessViolations(*app.Witness, a.cpr, f.Today, f.WitnessStatements)
+		wv := witnessViolations(*app.Witness, a.cpr, f.Witness, f.Today, f.WitnessStatements)
 		vs = append(vs, wv...)
 		witnessOK = len(wv) == 0
 	}
@@ -74,6 +81,7 @@ func EvaluateCounter(app CounterApplication, f CounterFacts) (Outcome, []Violati
 	return Outcome{
 		Delivery:         delivery,
 		Reason:           counterReason(docs.validPhotoID, witnessOK, app.CheckQuestionsPassed, shortStay),
+		Note:             ignoredNote(docs.ignored),
 		PublicSignature:  docs.validPhotoID,
 		WitnessStatement: witnessOK,
 	}, nil
@@ -82,7 +90,7 @@ func EvaluateCounter(app CounterApplication, f CounterFacts) (Outcome, []Violati
 func counterReason(photoID, witness, questions, shortStay bool) string {
 	switch {
 	case !photoID:
-		return "Identity was shown without photo ID, so the code card is never handed over: " +
+		return "Identity was shown without a valid photo ID, so the code card is never handed over: " +
 			"both letters go to the registered address."
 	case witness:
 		return "A valid photo ID was shown and a witness vouched: hand over at the counter."
@@ -95,4 +103,12 @@ func counterReason(photoID, witness, questions, shortStay bool) string {
 		return "A valid photo ID was shown but the check questions were not passed and there was no witness: " +
 			"both letters go to the registered address."
 	}
+}
+
+// ignoredNote is the timeline's note of the photo IDs set aside.
+func ignoredNote(ignored []string) string {
+	if len(ignored) == 0 {
+		return ""
+	}
+	return "Set aside because the two other documents suffice: " + lowerFirst(strings.Join(ignored, " "))
 }

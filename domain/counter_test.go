@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,13 +52,17 @@ func TestEvaluateCounter(t *testing.T) {
 	validPassport := passport("2030-01-01")
 	recent := func(p *Person) { p.ArrivedDK = date("2025-03-01") }
 	tests := []struct {
-		name     string
-		app      CounterApplication
-		person   *Person
-		prior    int       // witness's earlier statements
-		today    time.Time // counterToday when zero
+		name   string
+		app    CounterApplication
+		person *Person
+		prior  int       // witness's earlier statements
+		today  time.Time // counterToday when zero
+		// witness is the register's record of the witness; a living
+		// person when nil (and the application has a witness).
+		witness  *Person
 		want     []string
 		delivery Delivery
+		note     string // part of the outcome's note, "" for none
 	}{
 		// Delivery.
 		{name: "valid photo ID and check questions passed: handover",
@@ -78,6 +83,26 @@ func TestEvaluateCounter(t *testing.T) {
 		{name: "a passport expiring today is valid today",
 			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{passport("2025-06-15")}, CheckQuestionsPassed: true},
 			person: dane(), delivery: DeliveryHandover},
+		{name: "an expired passport beside two documents that qualify is set aside and noted",
+			app: CounterApplication{CPR: applicantCPR, CheckQuestionsPassed: true, Documents: []Document{
+				passport("2025-06-14"), doc(DocHealthInsuranceCard, true), doc(DocTaxStatement, false)}},
+			person: dane(), delivery: DeliveryLetters, note: "document 1 (passport) expired on 2025-06-14"},
+		{name: "an undated photo ID beside two documents that qualify is set aside and noted",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), {Type: DocEUDrivingLicence}, doc(DocBirthCertificate, false)}},
+			person: dane(), delivery: DeliveryLetters, note: "document 2 (driving licence) has no expiry date"},
+		{name: "an expired passport beside two documents that do not qualify is document_expired",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				passport("2025-06-14"), doc(DocHealthInsuranceCard, false), doc(DocTaxStatement, false)}},
+			person: dane(), want: []string{CodeDocumentExpired, CodeNonPhotoNeedsCPR}},
+		{name: "an expired passport beside one document is document_expired",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				passport("2025-06-14"), doc(DocHealthInsuranceCard, true)}},
+			person: dane(), want: []string{CodeDocumentExpired, CodePhotoIDOrTwoDocuments}},
+		{name: "an expired passport beside an expired health card is no qualifying pair",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{passport("2025-06-14"),
+				{Type: DocHealthInsuranceCard, ShowsCPR: true, Expires: date("2025-06-14")}, doc(DocTaxStatement, false)}},
+			person: dane(), want: []string{CodeDocumentExpired, CodeDocumentExpired}},
 		{name: "a passport that expired yesterday is not a photo ID",
 			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{passport("2025-06-14")}, CheckQuestionsPassed: true},
 			person: dane(), want: []string{CodeDocumentExpired, CodePhotoIDOrTwoDocuments}},
@@ -103,6 +128,31 @@ func TestEvaluateCounter(t *testing.T) {
 		{name: "no documents at all",
 			app:    CounterApplication{CPR: applicantCPR, CheckQuestionsPassed: true},
 			person: dane(), want: []string{CodePhotoIDOrTwoDocuments}},
+
+		// The same document counts once.
+		{name: "the same passport twice",
+			app:    CounterApplication{CPR: applicantCPR, CheckQuestionsPassed: true, Documents: []Document{validPassport, validPassport}},
+			person: dane(), want: []string{CodeDocumentDuplicate}},
+		{name: "the same number typed differently is the same document",
+			app: CounterApplication{CPR: applicantCPR, CheckQuestionsPassed: true, Documents: []Document{validPassport,
+				{Type: DocPassport, Number: " x1-2 3", Expires: date("2031-01-01")}}},
+			person: dane(), want: []string{CodeDocumentDuplicate}},
+		{name: "the same number on another type is another document",
+			app: CounterApplication{CPR: applicantCPR, CheckQuestionsPassed: true, Documents: []Document{validPassport,
+				{Type: DocNationalIDCard, Number: "X123", Expires: date("2030-01-01")}}},
+			person: dane(), delivery: DeliveryHandover},
+		{name: "an unnumbered document twice",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), {Type: DocTaxStatement}, {Type: DocTaxStatement}}},
+			person: dane(), want: []string{CodeDocumentDuplicate}},
+		{name: "a repeat does not make up the second document",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), doc(DocHealthInsuranceCard, true)}},
+			person: dane(), want: []string{CodeDocumentDuplicate, CodePhotoIDOrTwoDocuments}},
+		{name: "two health cards with different numbers are two documents",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), {Type: DocHealthInsuranceCard, Number: "N2"}}},
+			person: dane(), delivery: DeliveryLetters},
 
 		// Two documents without photo ID.
 		{name: "one document is not enough",
@@ -144,6 +194,18 @@ func TestEvaluateCounter(t *testing.T) {
 			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
 				doc(DocHealthInsuranceCard, true), benefit("2025-02-27")}},
 			today: noon(2025, 5, 31), person: dane(), want: []string{CodeBenefitTooOld}},
+		{name: "a benefit statement dated today",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), benefit("2025-06-15")}},
+			person: dane(), delivery: DeliveryLetters},
+		{name: "a benefit statement dated tomorrow is in the future",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				doc(DocHealthInsuranceCard, true), benefit("2025-06-16")}},
+			person: dane(), want: []string{CodeBenefitInFuture}},
+		{name: "a future benefit statement does not qualify the pair, so an expired passport is reported",
+			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
+				passport("2025-06-01"), doc(DocHealthInsuranceCard, true), benefit("2026-01-01")}},
+			person: dane(), want: []string{CodeDocumentExpired, CodeBenefitInFuture}},
 		{name: "a benefit statement without an issue date is too old",
 			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
 				doc(DocHealthInsuranceCard, true), benefit("")}},
@@ -154,10 +216,10 @@ func TestEvaluateCounter(t *testing.T) {
 			person: dane(), want: []string{CodeDocumentExpired}},
 		{name: "every document rule at once",
 			app: CounterApplication{CPR: applicantCPR, Documents: []Document{
-				{Type: "library_card"}, passport("2025-01-01"),
-				doc(DocTaxStatement, false), benefit("2024-01-01"), doc(DocTaxStatement, false)}},
-			person: dane(), want: []string{CodeDocumentUnknown, CodeDocumentExpired, CodePhotoIDOrTwoDocuments,
-				CodeBenefitTooOld, CodeNonPhotoNeedsCPR, CodeNonPhotoNeedsPrimary}},
+				{Type: "library_card"}, passport("2025-01-01"), doc(DocTaxStatement, false), benefit("2024-01-01"),
+				doc(DocTaxStatement, false), {Type: DocBenefitStatement, Number: "B2", Issued: date("2025-07-01")}}},
+			person: dane(), want: []string{CodeDocumentUnknown, CodeDocumentDuplicate, CodeDocumentExpired, CodePhotoIDOrTwoDocuments,
+				CodeBenefitTooOld, CodeBenefitInFuture, CodeNonPhotoNeedsCPR, CodeNonPhotoNeedsPrimary}},
 
 		// Eligibility.
 		{name: "a malformed CPR number is reported with the other broken rules",
@@ -256,6 +318,15 @@ func TestEvaluateCounter(t *testing.T) {
 		{name: "witness with three earlier statements",
 			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{validPassport}, Witness: goodWitness()},
 			person: dane(), prior: 3, want: []string{CodeWitnessLimit}},
+		{name: "a witness the register does not hold",
+			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{validPassport}, Witness: goodWitness()},
+			person: dane(), witness: unregistered, want: []string{CodeWitnessUnknown}},
+		{name: "a deceased witness",
+			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{validPassport}, Witness: goodWitness()},
+			person: dane(), witness: &Person{CPR: fixtureCPR(witnessCPR), Deceased: true}, want: []string{CodeWitnessUnknown}},
+		{name: "an unknown witness beside passed check questions is still refused",
+			app:    CounterApplication{CPR: applicantCPR, Documents: []Document{validPassport}, CheckQuestionsPassed: true, Witness: goodWitness()},
+			person: dane(), witness: unregistered, want: []string{CodeWitnessUnknown}},
 		{name: "witness with a malformed CPR number",
 			app: CounterApplication{CPR: applicantCPR, Documents: []Document{validPassport},
 				Witness: changeWitness(func(w *Witness) { w.CPR = "12345" })},
@@ -272,8 +343,8 @@ func TestEvaluateCounter(t *testing.T) {
 		{name: "every witness rule at once",
 			app: CounterApplication{CPR: "160610-4000", Documents: []Document{validPassport},
 				Witness: &Witness{CPR: "160610-4000"}},
-			person: dane(), prior: 5,
-			want: []string{CodeUnder15, CodeWitnessUnder18, CodeWitnessIsApplicant, CodeWitnessNoPhotoID,
+			person: dane(), prior: 5, witness: unregistered,
+			want: []string{CodeUnder15, CodeWitnessUnknown, CodeWitnessUnder18, CodeWitnessIsApplicant, CodeWitnessNoPhotoID,
 				CodeWitnessNotSworn, CodeWitnessLimit}},
 	}
 	for _, tt := range tests {
@@ -282,8 +353,14 @@ func TestEvaluateCounter(t *testing.T) {
 			if today.IsZero() {
 				today = counterToday
 			}
-			out, vs := EvaluateCounter(tt.app, CounterFacts{
-				Person: tt.person, Today: today, ShortStay: DefaultShortStay, WitnessStatements: tt.prior})
+			witness := tt.witness
+			if witness == nil && tt.app.Witness != nil {
+				witness = &Person{Name: "Karen Vidne", Country: "DK"}
+			} else if witness == unregistered {
+				witness = nil
+			}
+			out, vs := EvaluateCounter(tt.app, CounterFacts{Person: tt.person, Today: today, ShortStay: DefaultShortStay,
+				Witness: witness, WitnessStatements: tt.prior})
 			checkViolations(t, vs, tt.want, "0101901234", "1234")
 			if len(tt.want) > 0 {
 				if out != (Outcome{}) {
@@ -293,6 +370,9 @@ func TestEvaluateCounter(t *testing.T) {
 			}
 			if out.Delivery != tt.delivery || out.Reason == "" {
 				t.Errorf("outcome %+v, want delivery %s with a reason", out, tt.delivery)
+			}
+			if tt.note == "" && out.Note != "" || !strings.Contains(out.Note, tt.note) {
+				t.Errorf("note %q, want one containing %q", out.Note, tt.note)
 			}
 			photo := false
 			for _, d := range tt.app.Documents {
@@ -306,6 +386,41 @@ func TestEvaluateCounter(t *testing.T) {
 			}
 			if out.Representation != nil {
 				t.Errorf("a counter outcome names a representation")
+			}
+		})
+	}
+}
+
+// unregistered marks a test row whose witness the register does not hold.
+var unregistered = &Person{Name: "unregistered"}
+
+// TestWitnessWindowBoundary: a statement accepted at instant t counts
+// against applications made before t + 120 × 24 h, and not against one made
+// at that instant or later.
+func TestWitnessWindowBoundary(t *testing.T) {
+	accepted := time.Date(2025, 3, 30, 0, 30, 0, 0, time.UTC) // the night summer time begins in Copenhagen
+	boundary := accepted.Add(120 * 24 * time.Hour)
+	tests := []struct {
+		name        string
+		application time.Time
+		counts      bool
+	}{
+		{"at the moment of acceptance", accepted, true},
+		{"one second before the boundary", boundary.Add(-time.Second), true},
+		{"exactly at the boundary", boundary, false},
+		{"one second after the boundary", boundary.Add(time.Second), false},
+		// Summer time began in between: 120 calendar days on the Copenhagen
+		// clock are an hour short of 120 × 24 h, so the statement still counts.
+		{"120 calendar days later on the Copenhagen clock", accepted.In(copenhagen).AddDate(0, 0, 120), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WitnessStatementCounts(accepted, tt.application); got != tt.counts {
+				t.Errorf("WitnessStatementCounts = %v, want %v", got, tt.counts)
+			}
+			// The store counts statements accepted strictly after the window's start.
+			if got := accepted.After(WitnessWindowStart(tt.application)); got != tt.counts {
+				t.Errorf("accepted after WitnessWindowStart = %v, want %v", got, tt.counts)
 			}
 		})
 	}

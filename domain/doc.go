@@ -15,8 +15,8 @@
 //
 // Applications, one evaluation per path; each returns every broken rule as
 // a Violation{Code, Message} (the Code* constants) and, when none is
-// broken, an Outcome (Delivery, Reason, PublicSignature, WitnessStatement,
-// Representation):
+// broken, an Outcome (Delivery, Reason, Note, PublicSignature,
+// WitnessStatement, Representation):
 //
 //	EvaluateCounter(CounterApplication, CounterFacts) (Outcome, []Violation)
 //	EvaluateBank(BankApplication, BankFacts) (Outcome, []Violation)
@@ -24,6 +24,7 @@
 //	PickupViolations(Pickup, HashKeys, orderDocumentHash string, feeDKK int) []Violation
 //	PhotoIDViolations(Document, today time.Time) []Violation
 //	Person (register record): LivesAbroad, ShortStay, RegisteredAddress
+//	WitnessWindowStart(applicationAt), WitnessStatementCounts(acceptedAt, applicationAt)
 //	Document, DocumentType (Doc* constants), Witness, Address
 //	Centres, LookupCentre, BuiltinRepresentations, FindRepresentation
 //

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // DocumentType names an identity document (DESIGN.md §4).
@@ -119,21 +121,36 @@ func PhotoIDViolations(d Document, today time.Time) []Violation {
 type documentCheck struct {
 	validPhotoID bool
 	violations   []Violation
+	// ignored says, one sentence each, which photo IDs were set aside:
+	// expired or undated ones shown beside two documents that qualify on
+	// their own. They are noted on the timeline, not refused.
+	ignored []string
 }
 
-// checkCounterDocuments applies the document rules of the counter path. A
-// valid photo ID settles identity: other documents shown beside it are then
-// not judged, except that an unknown type is always reported. Without one,
-// expired photo IDs are reported and the two-document rule applies.
+// checkCounterDocuments applies the document rules of the counter path. An
+// unknown type and a repeated document are always reported. A valid photo
+// ID settles identity: other documents shown beside it are then not judged.
+// Without one, the two-document rule applies; an expired or undated photo
+// ID does not block it but is set aside (ignored), and is document_expired
+// only when the two documents do not qualify either.
 func checkCounterDocuments(docs []Document, today Date) documentCheck {
 	var c documentCheck
 	var expired []Violation
 	var nonPhoto []Document
+	nonPhotoExpired := false
+	seen := map[string]int{} // document identity -> its 1-based position
 	for i, d := range docs {
 		info, known := documentTypes[d.Type]
-		switch {
-		case !known:
+		if !known {
 			c.violations = append(c.violations, unknownDocument(i+1, d))
+			continue
+		}
+		if first, repeated := seen[d.identity()]; repeated {
+			c.violations = append(c.violations, duplicateDocument(i+1, first, info))
+			continue
+		}
+		seen[d.identity()] = i + 1
+		switch {
 		case info.photo && validPhotoID(d, today):
 			c.validPhotoID = true
 		case info.photo:
@@ -141,6 +158,7 @@ func checkCounterDocuments(docs []Document, today Date) documentCheck {
 		default:
 			nonPhoto = append(nonPhoto, d)
 			if d.ExpiredOn(today) {
+				nonPhotoExpired = true
 				expired = append(expired, violation(CodeDocumentExpired,
 					"Document %d (%s) expired on %s.", i+1, info.name, d.Expires))
 			}
@@ -149,9 +167,35 @@ func checkCounterDocuments(docs []Document, today Date) documentCheck {
 	if c.validPhotoID {
 		return c
 	}
+	two := twoDocumentViolations(nonPhoto, today)
+	if len(two) == 0 && !nonPhotoExpired {
+		// The two documents qualify: every expired entry is a photo ID.
+		for _, v := range expired {
+			c.ignored = append(c.ignored, v.Message)
+		}
+		return c
+	}
 	c.violations = append(c.violations, expired...)
-	c.violations = append(c.violations, twoDocumentViolations(nonPhoto, today)...)
+	c.violations = append(c.violations, two...)
 	return c
+}
+
+// identity is what makes two entries the same document: the type and the
+// number (compared without case, spaces or hyphens), or the type alone for
+// a document without a number.
+func (d Document) identity() string {
+	number := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '-' {
+			return -1
+		}
+		return unicode.ToUpper(r)
+	}, d.Number)
+	return string(d.Type) + "\x00" + number
+}
+
+func duplicateDocument(position, first int, info documentInfo) Violation {
+	return violation(CodeDocumentDuplicate,
+		"Document %d (%s) repeats document %d: the same document counts once.", position, info.name, first)
 }
 
 // twoDocumentViolations applies the rule for identity without photo ID to
@@ -174,8 +218,8 @@ func twoDocumentViolations(docs []Document, today Date) []Violation {
 	for _, d := range docs {
 		showsCPR = showsCPR || d.ShowsCPR
 		primary = primary || documentTypes[d.Type].primary
-		if d.Type == DocBenefitStatement && benefitTooOld(d, today) {
-			vs = append(vs, benefitViolation(d, today))
+		if d.Type == DocBenefitStatement {
+			vs = append(vs, benefitViolations(d, today)...)
 		}
 	}
 	if !showsCPR {
@@ -190,15 +234,25 @@ func twoDocumentViolations(docs []Document, today Date) []Violation {
 	return vs
 }
 
-func benefitViolation(d Document, today Date) Violation {
+// benefitViolations judges a benefit statement's issue date: not in the
+// future (benefit_in_future), and at most three months old
+// (benefit_too_old; a statement without a date cannot be shown to be
+// recent).
+func benefitViolations(d Document, today Date) []Violation {
 	oldest := today.AddMonths(-BenefitMaxAgeMonths)
-	if d.Issued == nil {
-		return violation(CodeBenefitTooOld,
-			"The benefit statement has no issue date; it must have been issued on or after %s.", oldest)
+	switch {
+	case d.Issued == nil:
+		return []Violation{violation(CodeBenefitTooOld,
+			"The benefit statement has no issue date; it must have been issued on or after %s.", oldest)}
+	case d.Issued.After(today):
+		return []Violation{violation(CodeBenefitInFuture,
+			"The benefit statement is dated %s, which is after today (%s); check the date on the statement.", d.Issued, today)}
+	case benefitTooOld(d, today):
+		return []Violation{violation(CodeBenefitTooOld,
+			"The benefit statement was issued on %s; it must have been issued on or after %s (at most three months ago).",
+			d.Issued, oldest)}
 	}
-	return violation(CodeBenefitTooOld,
-		"The benefit statement was issued on %s; it must have been issued on or after %s (at most three months ago).",
-		d.Issued, oldest)
+	return nil
 }
 
 // unknownDocument reports an unknown type; position is 1-based, 0 for a

@@ -23,6 +23,10 @@ type Outcome struct {
 	Delivery Delivery
 	// Reason says in English why this delivery was chosen.
 	Reason string
+	// Note says in English what was shown but set aside (an expired or
+	// undated photo ID beside two documents that qualify); "" when nothing
+	// was. It belongs on the timeline with the reason.
+	Note string
 	// PublicSignature: a valid photo ID was shown, so the NemID may be used
 	// as a public digital signature.
 	PublicSignature bool

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -18,8 +19,9 @@ const (
 //     4321; runs do not wrap, so 8901 is allowed), not part of the CPR
 //     number's digits; or
 //   - 6–40 characters, only the ASCII letters a–z, A–Z and the digits 0–9
-//     (so no æ, ø, å), no character four times in a row (case-sensitive),
-//     not containing the CPR number's ten digits or the NemID number.
+//     (so no æ, ø, å), at least one letter and at least one digit, no
+//     character four times in a row (case-insensitive: aAaA is a run), not
+//     containing the CPR number's ten digits or the NemID number.
 //
 // A zero cpr or an empty nemID skips the rules that need them.
 func PasswordViolations(pw string, cpr CPR, nemID string) []Violation {
@@ -35,8 +37,14 @@ func PasswordViolations(pw string, cpr CPR, nemID string) []Violation {
 	if !asciiAlphanumeric(pw) {
 		add("The password may contain only the letters a-z and A-Z (not æ, ø or å) and the digits 0-9.")
 	}
+	if !strings.ContainsFunc(pw, isASCIILetter) {
+		add("The password must contain at least one letter (a-z or A-Z).")
+	}
+	if !strings.ContainsFunc(pw, isASCIIDigit) {
+		add("The password must contain at least one digit (0-9).")
+	}
 	if repeatsFourTimes(pw) {
-		add("The password must not repeat a character four times in a row.")
+		add("The password must not repeat a character four times in a row (upper and lower case count as the same).")
 	}
 	if !cpr.IsZero() && strings.Contains(pw, cpr.String()) {
 		add("The password must not contain your CPR number.")
@@ -90,9 +98,15 @@ func asciiAlphanumeric(s string) bool {
 	return true
 }
 
+func isASCIILetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }
+
+func isASCIIDigit(r rune) bool { return '0' <= r && r <= '9' }
+
+// repeatsFourTimes reports a run of four equal characters, ignoring case.
 func repeatsFourTimes(s string) bool {
 	run, prev := 0, rune(-1)
 	for _, r := range s {
+		r = unicode.ToLower(r)
 		if r == prev {
 			run++
 		} else {

@@ -13,24 +13,52 @@ type Witness struct {
 }
 
 // Witness limits: at least WitnessMinimumAge, and fewer than
-// WitnessStatementLimit statements accepted in the WitnessStatementWindow
-// before the day (so at most three in any 120 days). The caller counts the
-// statements; a statement counts from the moment its application is accepted.
+// WitnessStatementLimit statements counting against the application (so at
+// most three in any 120 days). The caller counts the statements; a
+// statement counts from the moment its application is accepted.
 const (
 	WitnessMinimumAge      = 18
 	WitnessStatementLimit  = 3
 	WitnessStatementWindow = 120 * 24 * time.Hour
 )
 
+// The witness window's boundary, exactly: a statement accepted at instant
+// t counts against applications made before t + WitnessStatementWindow
+// (120 × 24 hours, not calendar days), and no longer against one made at
+// that instant or later. Seen from an application made at instant a, the
+// statements that count are those accepted strictly after
+// WitnessWindowStart(a) = a − 120 × 24 h.
+
+// WitnessWindowStart is the instant after which a statement must have been
+// accepted to count against an application made at applicationAt; a
+// statement accepted exactly then no longer counts.
+func WitnessWindowStart(applicationAt time.Time) time.Time {
+	return applicationAt.Add(-WitnessStatementWindow)
+}
+
+// WitnessStatementCounts reports whether a statement accepted at acceptedAt
+// counts against an application made at applicationAt.
+func WitnessStatementCounts(acceptedAt, applicationAt time.Time) bool {
+	return applicationAt.Before(acceptedAt.Add(WitnessStatementWindow))
+}
+
 // witnessViolations applies every witness rule. A malformed witness CPR
 // number is reported as cpr_invalid with a message naming the witness; the
-// rules that need the number (age, not the applicant) are then not judged.
-func witnessViolations(w Witness, applicant CPR, today time.Time, priorStatements int) []Violation {
+// rules that need the number (register, age, not the applicant) are then
+// not judged. registered is the register's record of the witness (nil when
+// it holds none): a witness must be a living person in the register, so an
+// invented number cannot stand in for a witness, nor a second number for
+// one who reached the limit.
+func witnessViolations(w Witness, applicant CPR, registered *Person, today time.Time, priorStatements int) []Violation {
 	var vs []Violation
 	c, err := ParseCPR(w.CPR, today)
 	if err != nil {
 		vs = append(vs, cprViolation("The witness's CPR number", err))
 	} else {
+		if registered == nil || registered.Deceased {
+			vs = append(vs, violation(CodeWitnessUnknown,
+				"The CPR register holds no living person with the witness's CPR number; check the number on the witness's ID."))
+		}
 		if age := c.AgeOn(today); age < WitnessMinimumAge {
 			vs = append(vs, violation(CodeWitnessUnder18,
 				"The witness is %d; a witness must be at least %d.", age, WitnessMinimumAge))

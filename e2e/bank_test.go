@@ -104,23 +104,29 @@ func TestBankIssuanceFromLettersToPublicSignature(t *testing.T) {
 			token  string
 			body   any
 			status int
-			code   string
+			codes  []string
 		}{
-			{"no document", aar, map[string]any{}, 400, "invalid_request"},
-			{"an expired passport", aar, map[string]any{"document": expired}, 422, "rules_broken"},
-			{"a document without a photo", aar, map[string]any{"document": health}, 422, "rules_broken"},
-			{"the bank itself", app.Tokens["bank:1234"], map[string]any{"document": passport}, 403, "forbidden"},
+			{"no document", aar, map[string]any{"cpr": anne}, 400, nil},
+			{"an expired passport", aar, map[string]any{"cpr": anne, "document": expired}, 422, []string{"document_expired"}},
+			{"a document without a photo", aar, map[string]any{"cpr": anne, "document": health}, 422, []string{"photo_id_or_two_documents"}},
+			{"no CPR number", aar, map[string]any{"document": passport}, 422, []string{"person_mismatch"}},
+			{"an empty CPR number", aar, map[string]any{"cpr": " ", "document": passport}, 422, []string{"person_mismatch"}},
+			{"another person's CPR number", aar, map[string]any{"cpr": soeren, "document": passport}, 422, []string{"person_mismatch"}},
+			{"a malformed CPR number", aar, map[string]any{"cpr": "150285-432", "document": passport}, 422, []string{"person_mismatch"}},
+			{"another person and an expired passport, together", aar, map[string]any{"cpr": soeren, "document": expired}, 422,
+				[]string{"document_expired", "person_mismatch"}},
+			{"the bank itself", app.Tokens["bank:1234"], map[string]any{"cpr": anne, "document": passport}, 403, nil},
 		}
 		for _, tc := range refused {
 			got := upgrade(tc.token, tc.body)
 			assert.Equal(t, tc.status, got.Status, "%s: %s", tc.name, got.Body)
-			assert.Equal(t, tc.code, errorCode(got), tc.name)
+			if tc.codes != nil {
+				assert.Equal(t, tc.codes, codesOf(got), tc.name)
+			}
 		}
-		assert.Equal(t, []string{"document_expired"}, codesOf(upgrade(aar, map[string]any{"document": expired})))
-		assert.Equal(t, []string{"photo_id_or_two_documents"}, codesOf(upgrade(aar, map[string]any{"document": health})))
 		assert.Equal(t, false, status(t, app, id).JSON["public_signature"], "a refused check changes nothing")
 
-		done := upgrade(aar, map[string]any{"document": passport})
+		done := upgrade(aar, map[string]any{"cpr": "150285-4321", "document": passport})
 		require.Equal(t, http.StatusOK, done.Status, string(done.Body))
 		assert.Equal(t, true, done.JSON["public_signature"])
 		tl := done.JSON["timeline"].([]any)
@@ -128,7 +134,8 @@ func TestBankIssuanceFromLettersToPublicSignature(t *testing.T) {
 		assert.Equal(t, "public_signature_upgraded", last["type"])
 		assert.Equal(t, "caseworker:AAR", last["actor"], "any centre may check the photo ID")
 		assert.NotContains(t, last["detail"], "P1", "the document number is not recorded")
-		again := upgrade(app.Tokens["caseworker:KBH"], map[string]any{"document": passport})
+		assert.NotContains(t, last["detail"], "4321", "the CPR number is not recorded")
+		again := upgrade(app.Tokens["caseworker:KBH"], map[string]any{"cpr": anne, "document": passport})
 		assert.Equal(t, http.StatusConflict, again.Status, string(again.Body))
 		assert.Equal(t, 1, countType(status(t, app, id), "public_signature_upgraded"))
 	})
@@ -184,9 +191,13 @@ func TestPublicSignatureIsOnlyForBankIssuances(t *testing.T) {
 		res := create(t, app, soeren)
 		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
 		path := "/v1/issuances/" + res.JSON["id"].(string) + "/public-signature"
-		body := map[string]any{"document": passport}
+		body := map[string]any{"cpr": soeren, "document": passport}
 		own := app.Do(t, testenv.Request{Method: "POST", Path: path, Token: app.Tokens["caseworker:KBH"], Body: body})
 		assert.Equal(t, http.StatusConflict, own.Status, string(own.Body))
+		stranger := app.Do(t, testenv.Request{Method: "POST", Path: path, Token: app.Tokens["caseworker:KBH"],
+			Body: map[string]any{"cpr": anne, "document": passport}})
+		assert.Equal(t, http.StatusUnprocessableEntity, stranger.Status, "a 422 comes before the 409: %s", stranger.Body)
+		assert.Equal(t, []string{"person_mismatch"}, codesOf(stranger))
 		other := app.Do(t, testenv.Request{Method: "POST", Path: path, Token: app.Tokens["caseworker:AAR"], Body: body})
 		assert.Equal(t, http.StatusNotFound, other.Status, string(other.Body))
 		unknown := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/nope/public-signature", Token: app.Tokens["caseworker:KBH"], Body: body})

@@ -238,6 +238,9 @@ func TestActivationErrors(t *testing.T) {
 			{"æøå", "Kodeørd2024"},
 			{"the NemID number", "ab" + p.userID},
 			{"the CPR number", "ab0101901234"},
+			{"six digits, no letter", "123456"},
+			{"six letters, no digit", "abcdef"},
+			{"a run of four, whatever the case", "aAaA1b"},
 		}
 		for _, tc := range policy {
 			res := citizen(t, app, path, map[string]string{"code": code, "new_password": tc.password})
@@ -250,8 +253,8 @@ func TestActivationErrors(t *testing.T) {
 		}
 		unknown := citizen(t, app, "/v1/activations/00000000-0000-0000-0000-000000000000", map[string]string{"code": code, "new_password": newPassword})
 		assert.Equal(t, http.StatusNotFound, unknown.Status, "an unknown challenge")
-		// One wrong temporary password so far: the five policy refusals did
-		// not count, or the credential would be locked by now.
+		// One wrong temporary password so far: the policy refusals did not
+		// count, or the credential would be locked by now.
 		done := citizen(t, app, path, map[string]string{"code": code, "new_password": newPassword})
 		require.Equal(t, http.StatusOK, done.Status, "the challenge stayed open through the 422s: %s", done.Body)
 		assert.Equal(t, p.userID, done.JSON["user_id"])

@@ -217,6 +217,9 @@ func TestConsole(t *testing.T) {
 		hidden := evaluate[bool](t, ctx, `document.querySelector('[data-testid="unlock-box"]').hidden &&
 			document.querySelector('[data-testid="signature-box"]').hidden`)
 		assert.True(t, hidden, "an embassy neither unlocks nor upgrades")
+		do(t, ctx, chromedp.WaitVisible(byTestID("fees-empty")))
+		assert.Equal(t, "DKK 0", text(t, ctx, byTestID("fees-total")), "no fee yet")
+		assert.Equal(t, "0", text(t, ctx, byTestID("fees-count")))
 
 		do(t, ctx, chromedp.Click(row), chromedp.WaitVisible(byTestID("pickup-form")))
 		assert.Equal(t, "awaiting_pickup", text(t, ctx, byTestID("detail-status")))
@@ -249,6 +252,14 @@ func TestConsole(t *testing.T) {
 		assert.Contains(t, text(t, ctx, byTestID("message")), "picked up")
 		assert.Contains(t, text(t, ctx, byTestID("timeline")), "pickup_confirmed")
 		assert.Contains(t, text(t, ctx, row), "awaiting_activation", "the list row follows the panel")
+		do(t, ctx, chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="fees-count"]').textContent === "1"`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		assert.Equal(t, "DKK 200", text(t, ctx, byTestID("fees-total")), "the summary counts the fee just paid")
+		recent := text(t, ctx, byTestID("fees-recent"))
+		assert.Contains(t, recent, "LON-0001")
+		assert.Contains(t, recent, id)
+		assert.Equal(t, 1, evaluate[int](t, ctx, `document.querySelectorAll('[data-testid="fee-row"]').length`))
+		do(t, ctx, chromedp.WaitNotVisible(byTestID("fees-empty")))
 		screenshot(t, ctx, "console-embassy-picked-up.png")
 
 		got := status(t, app, id)
@@ -274,6 +285,7 @@ func TestConsole(t *testing.T) {
 		ctx, log := browser(t)
 		signIn(t, ctx, app.URL, app.Tokens["caseworker:AAR"])
 		do(t, ctx, chromedp.WaitVisible(byTestID("signature-box")))
+		assert.True(t, evaluate[bool](t, ctx, `document.querySelector('[data-testid="fees-box"]').hidden`), "a caseworker has no fee summary")
 		assert.Equal(t, "passport", evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-doc-type"]').value`))
 		types := evaluate[[]string](t, ctx, `Array.from(document.querySelectorAll('[data-testid="signature-doc-type"] option'), (o) => o.value)`)
 		assert.ElementsMatch(t, []string{"eu_driving_licence", "passport", "military_id", "nato_passport", "police_id",
@@ -281,6 +293,7 @@ func TestConsole(t *testing.T) {
 
 		do(t, ctx,
 			chromedp.SendKeys(byTestID("signature-issuance-id"), id),
+			chromedp.SendKeys(byTestID("signature-cpr"), "150285-4321"), // Anne's, not Lars's
 			chromedp.SetValue(byTestID("signature-doc-type"), "passport"),
 			chromedp.SendKeys(byTestID("signature-doc-number"), "P7654321"),
 			chromedp.SetValue(byTestID("signature-doc-expires"), "2020-01-01"),
@@ -289,10 +302,12 @@ func TestConsole(t *testing.T) {
 				chromedp.WithPollingTimeout(20*time.Second)),
 		)
 		assert.Contains(t, text(t, ctx, byTestID("message")), "Could not upgrade to public digital signature")
+		assert.Contains(t, text(t, ctx, byTestID("message-details")), "person_mismatch", "another person's CPR number is refused")
 		assert.Equal(t, false, status(t, app, id).JSON["public_signature"], "a refused check changes nothing")
 		screenshot(t, ctx, "console-caseworker-signature-refused.png")
 
 		do(t, ctx,
+			chromedp.SetValue(byTestID("signature-cpr"), "070865-1239"),
 			chromedp.SetValue(byTestID("signature-doc-expires"), time.Now().AddDate(5, 0, 0).Format(time.DateOnly)),
 			chromedp.Click(byTestID("signature-submit")),
 			chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message"]').classList.contains("message-ok")`,
@@ -301,6 +316,8 @@ func TestConsole(t *testing.T) {
 		assert.Contains(t, text(t, ctx, byTestID("message")), "public digital signature")
 		assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-issuance-id"]').value`),
 			"the form is cleared for the next person")
+		assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="signature-cpr"]').value`),
+			"the CPR number is cleared for the next person")
 		screenshot(t, ctx, "console-caseworker-signature.png")
 
 		got := status(t, app, id)

@@ -69,15 +69,17 @@ type TxStep = func(tx *gorm.DB) error
 // CreateIssuance writes the issuance and its first events in one
 // transaction, inside which extra may write more (a witness statement).
 // The partial unique index decides races between concurrent applications.
+// extra runs first, so a rule it finds broken (a 422) is reported before
+// the conflict with an open issuance (a 409); its writes roll back with
+// the transaction when the row then conflicts.
 func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra TxStep) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(iss).Error; err != nil {
-			return err
-		}
 		if extra != nil {
-			return extra(tx)
+			if err := extra(tx); err != nil {
+				return err
+			}
 		}
-		return nil
+		return tx.Create(iss).Error
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		var open Issuance

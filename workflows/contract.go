@@ -78,9 +78,10 @@ const (
 
 // Outcomes of the accept step (AcceptResult.Outcome).
 const (
-	AcceptAccepted     = "accepted"
-	AcceptOpenIssuance = "open_issuance" // another issuance of the CPR is open: OpenIssuanceID
-	AcceptWitnessLimit = "witness_limit" // the witness's last statement was taken meanwhile
+	AcceptAccepted       = "accepted"
+	AcceptOpenIssuance   = "open_issuance"   // another issuance of the CPR is open: OpenIssuanceID
+	AcceptWitnessLimit   = "witness_limit"   // the witness's last statement was taken meanwhile
+	AcceptWitnessUnknown = "witness_unknown" // the register holds no living person for the witness (any more)
 )
 
 // Statuses lists every status of DESIGN.md §4, in the order an issuance

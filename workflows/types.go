@@ -65,7 +65,7 @@ type AcceptInput struct {
 
 // AcceptOutcome is what the accept step decided.
 type AcceptOutcome struct {
-	Outcome        string // AcceptAccepted, AcceptOpenIssuance or AcceptWitnessLimit
+	Outcome        string // AcceptAccepted, AcceptOpenIssuance, AcceptWitnessLimit or AcceptWitnessUnknown
 	OpenIssuanceID string `json:",omitempty"`
 }
 

@@ -245,7 +245,9 @@
       showView('issuances');
       show('unlock-box', canCancel());
       show('signature-box', state.role === 'caseworker');
+      show('fees-box', state.role === 'embassy');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
+      if (state.role === 'embassy') await loadFees().catch((err) => fail(err, 'Could not load the fees'));
     }
   }
 
@@ -260,7 +262,7 @@
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
+    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'detail', 'unlock-box', 'signature-box', 'fees-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -278,6 +280,9 @@
     el('tokens-body').replaceChildren();
     forgetCreatedToken();
     el('whoami-name').textContent = '';
+    el('fees-recent').replaceChildren();
+    el('fees-total').textContent = '';
+    el('fees-count').textContent = '';
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
     for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form']) el(id).reset();
@@ -497,10 +502,13 @@
     el('pickup-form').reset();
     if (state.selected && state.selected.id === id) renderDetail(iss);
     say(`The password letter for ${iss.cpr_masked} is picked up; the NemID now awaits activation.`, 'ok');
+    await loadFees().catch((err) => fail(err, 'Could not load the fees')); // the fee just paid joins the summary
   }
 
   // upgradeSignature records a photo ID check for a NemID a bank issued
-  // without one. Caseworkers cannot list bank issuances, so the ID is typed.
+  // without one. Caseworkers cannot list bank issuances, so the ID is typed;
+  // the person's CPR number ties the check to the NemID (the API answers
+  // person_mismatch for another person's).
   async function upgradeSignature() {
     const idInput = el('signature-issuance-id');
     const number = el('signature-doc-number');
@@ -509,6 +517,13 @@
     if (!id) {
       say('Enter the issuance ID of the bank-issued NemID.', 'error');
       idInput.focus();
+      return;
+    }
+    const cprInput = el('signature-cpr');
+    const cpr = cprInput.value.replace(/\s+/g, '');
+    if (!/^\d{6}-?\d{4}$/.test(cpr)) {
+      say('Enter the CPR number of the person present (DDMMYY-SSSS).', 'error');
+      cprInput.focus();
       return;
     }
     const photoID = { type: el('signature-doc-type').value, number: number.value.trim(), expires: expires.value };
@@ -522,7 +537,7 @@
       expires.focus();
       return;
     }
-    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/public-signature`, { body: { document: photoID } });
+    const iss = await api('POST', `/v1/issuances/${encodeURIComponent(id)}/public-signature`, { body: { cpr, document: photoID } });
     el('signature-form').reset();
     if (state.selected && state.selected.id === iss.id) renderDetail(iss);
     say(`The NemID of issuance ${iss.id} (${iss.cpr_masked}) can now be used as a public digital signature.`, 'ok');
@@ -542,6 +557,37 @@
       ? `NemID ${res.user_id} is unlocked; the person can log on again.`
       : `NemID ${res.user_id} was not locked; its count of failed attempts is reset.`, 'ok');
     if (state.selected) await openIssuance(state.selected.id); // the timeline records the unlock
+  }
+
+  // ---- fees (embassy) ------------------------------------------------------
+
+  const kroner = new Intl.NumberFormat('da-DK', { maximumFractionDigits: 0 });
+  const RECENT_FEES = 5;
+
+  // loadFees shows the embassy's fee summary: the ledger's total and count
+  // (over every fee, not only the page) and the most recent fees. The API
+  // answers only the token's own representation.
+  async function loadFees() {
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: String(RECENT_FEES) });
+    const ledger = await loading(el('fees-recent'), () => api('GET', `/v1/fees?${q}`));
+    if (epoch !== state.epoch) return;
+    el('fees-total').textContent = `DKK ${kroner.format(ledger.total_dkk || 0)}`;
+    el('fees-count').textContent = String(ledger.count || 0);
+    el('fees-recent').replaceChildren(...(ledger.items || []).map(feeItem));
+    show('fees-empty', !(ledger.items || []).length);
+  }
+
+  function feeItem(f) {
+    const li = node('li', undefined, 'fee');
+    li.dataset.testid = 'fee-row';
+    const head = node('div', undefined, 'fee-head');
+    head.append(node('span', `DKK ${kroner.format(f.amount_dkk)}`, 'strong'), time(f.at, 'muted small'));
+    const receipt = node('div', `Receipt ${f.receipt}`, 'small');
+    const issuance = node('div', f.issuance_id, 'mono small muted');
+    issuance.title = `Issuance ${f.issuance_id}`;
+    li.append(head, receipt, issuance);
+    return li;
   }
 
   // ---- letters (post) ------------------------------------------------------
@@ -784,6 +830,7 @@
     onClick('handover', 'Could not print the handover document', printHandover);
     el('detail-close').addEventListener('click', closeDetail);
     onClick('letters-refresh', 'Could not load the letters', () => loadLetters(false));
+    onClick('fees-refresh', 'Could not load the fees', loadFees);
     onClick('letters-more', 'Could not load more letters', () => loadLetters(true));
     onSubmit('token-form', 'Could not create the token', createToken);
     el('token-role').addEventListener('change', scopeHint);
