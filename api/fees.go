@@ -21,7 +21,7 @@ type feeView struct {
 	Representation string    `json:"representation"`
 	AmountDKK      int       `json:"amount_dkk"`
 	Receipt        string    `json:"receipt"`
-	ActorName      *string   `json:"actor_name"` // the token's name: not recorded with fees yet, so null
+	ActorName      *string   `json:"actor_name"` // the confirming token's name
 	At             time.Time `json:"at"`
 }
 
@@ -76,7 +76,7 @@ func (s *Server) listFees(c echo.Context) error {
 	out := feeLedgerView{Items: make([]feeView, 0, len(page.Items)), TotalDKK: page.TotalDKK, Count: page.Count}
 	for _, fee := range page.Items {
 		out.Items = append(out.Items, feeView{IssuanceID: fee.IssuanceID, Representation: fee.Representation,
-			AmountDKK: fee.AmountDKK, Receipt: fee.Receipt, At: stamp(fee.PaidAt)})
+			AmountDKK: fee.AmountDKK, Receipt: fee.Receipt, ActorName: fee.ActorName, At: stamp(fee.PaidAt)})
 	}
 	if page.More {
 		last := page.Items[len(page.Items)-1]

@@ -124,6 +124,7 @@ func TestAbroadOrderPickupAndActivation(t *testing.T) {
 		assert.Equal(t, id, entry["issuance_id"])
 		assert.Equal(t, "LON-0001", entry["receipt"])
 		assert.Equal(t, last["at"], entry["at"], "paid when the pickup was confirmed")
+		assert.Equal(t, "embassy:LONDON", entry["actor_name"], "the confirming token's name")
 
 		activate(t, app, fromLetters(t, id, letters))
 		waitForStatus(t, app, id, "active")
