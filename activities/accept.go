@@ -13,7 +13,8 @@ import (
 
 // AcceptIssuance is an issuance workflow's first step: it records the
 // application (the row in received, its received event and any witness
-// statement) in one transaction, guarded by the one-open-per-CPR index and
+// statement, and the audit entry of a staff application) in one
+// transaction, guarded by the one-open-per-CPR index and
 // the witness limit, or records nothing and says why. It is idempotent: a
 // retry that finds its own row reports it accepted and writes nothing more.
 func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInput) (workflows.AcceptOutcome, error) {
@@ -22,12 +23,17 @@ func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInpu
 			workflows.ErrTypeInvalid, nil)
 	}
 	iss := ReceivedRow(in)
-	var extra store.TxStep
+	var steps []store.TxStep
 	if w := in.Acceptance.Witness; w != nil {
-		extra = a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
-			AcceptedAt: in.Acceptance.At.UTC()}, w.Since.UTC(), w.Limit)
+		steps = append(steps, a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
+			AcceptedAt: in.Acceptance.At.UTC()}, w.Since.UTC(), w.Limit))
 	}
-	err := a.Store.AcceptIssuance(ctx, &iss, extra)
+	if acc := in.Acceptance; acc.ActorTokenID != "" { // a staff application; last, as AppendAudit asks
+		e := store.AuditEntry{Actor: acc.Actor, TokenID: acc.ActorTokenID, Action: store.AuditIssuanceCreated,
+			Target: store.IssuanceTarget(in.IssuanceID)}
+		steps = append(steps, store.AuditStep(e))
+	}
+	err := a.Store.AcceptIssuance(ctx, &iss, store.Steps(steps...))
 	var open *store.OpenIssuanceError
 	switch {
 	case errors.As(err, &open):

@@ -100,6 +100,7 @@ func New(d Deps) *echo.Echo {
 	staff.GET("/letters", s.listLetters)
 	staff.GET("/letters/:id/pdf", s.letterPDF)
 	staff.POST("/letters/:id/dispatched", s.letterDispatched)
+	s.auditRoutes(staff)
 	return e
 }
 

@@ -178,6 +178,9 @@ type Transition struct {
 	// `active` transition moves into the credential, in the same
 	// transaction (activateCredential).
 	ActivationID string
+	// Audit, when set, is appended in the same transaction, once: a retry
+	// whose event is already recorded appends nothing.
+	Audit *AuditEntry
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
@@ -221,7 +224,12 @@ func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 			return fmt.Errorf("record status %s: %w", t.Status, res.Error)
 		}
 		if t.Status == workflows.StatusActive && res.RowsAffected == 1 {
-			return activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At)
+			if err := activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At); err != nil {
+				return err
+			}
+		}
+		if t.Audit != nil {
+			return AppendAudit(tx, *t.Audit)
 		}
 		return nil
 	})
@@ -266,8 +274,8 @@ var ErrNotUpgradable = errors.New("the issuance cannot be upgraded to public dig
 // UpgradePublicSignature marks a bank-issued NemID usable as a public
 // digital signature and records ev on its timeline, in one transaction. The
 // conditional update decides races: of two concurrent upgrades one wins and
-// the other gets ErrNotUpgradable.
-func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, ev Event) error {
+// the other gets ErrNotUpgradable. audit is appended in the same transaction.
+func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, ev Event, audit AuditEntry) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Issuance{}).
 			Where("id = ? AND path = ? AND public_signature = ? AND status NOT IN ?",
@@ -283,6 +291,6 @@ func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, e
 		if err := tx.Create(&ev).Error; err != nil {
 			return fmt.Errorf("record public signature upgrade: %w", err)
 		}
-		return nil
+		return AppendAudit(tx, audit)
 	})
 }

@@ -132,8 +132,9 @@ func (s *Store) LettersOfIssuance(ctx context.Context, issuanceID string) ([]Let
 
 // MarkDispatched records that the provider posted a letter: the PDF is
 // purged and a timeline event written, once. A repeat changes nothing and
-// reports the letter as it is.
-func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Letter, error) {
+// reports the letter as it is. audit is appended with the move, in its
+// transaction; a repeat, which changes nothing, appends nothing.
+func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time, audit AuditEntry) (Letter, error) {
 	var out Letter
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var l Letter
@@ -149,6 +150,9 @@ func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Le
 			ev := Event{IssuanceID: l.IssuanceID, DedupeKey: "letter_dispatched:" + l.ID, At: at, Type: "letter_dispatched",
 				Actor: "post:post", Detail: l.Kind + " letter " + l.ID + " dispatched"}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error; err != nil {
+				return err
+			}
+			if err := AppendAudit(tx, audit); err != nil {
 				return err
 			}
 			l.Status, l.DispatchedAt = LetterDispatched, &at
@@ -174,18 +178,21 @@ func (s *Store) HeldHandoverDocument(ctx context.Context, issuanceID string) (Le
 }
 
 // MarkHandedOver records that the held handover document was printed and
-// purges it. Only one caller succeeds; the others get ErrGone, so the
-// document is served exactly once.
-func (s *Store) MarkHandedOver(ctx context.Context, letterID string, at time.Time) error {
-	res := s.db.WithContext(ctx).Model(&Letter{}).Where("id = ? AND kind = ? AND status = ?", letterID, KindHandover, LetterHeld).
-		Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrGone
-	}
-	return nil
+// purges it, with audit (the document fetched) in the same transaction.
+// Only one caller succeeds; the others get ErrGone and append nothing, so
+// the document is served exactly once and audited once.
+func (s *Store) MarkHandedOver(ctx context.Context, letterID string, at time.Time, audit AuditEntry) error {
+	return s.Audited(ctx, audit, func(tx *gorm.DB) error {
+		res := tx.Model(&Letter{}).Where("id = ? AND kind = ? AND status = ?", letterID, KindHandover, LetterHeld).
+			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrGone
+		}
+		return nil
+	})
 }
 
 // HeldHandoverLetterIDs lists an issuance's handover documents still held

@@ -62,6 +62,7 @@ func (w *issuanceRun) pickupTransition(deadline time.Time) TransitionInput {
 	t := w.move(StatusAwaitingActivation, &deadline, "pickup_confirmed", w.pickup.Actor,
 		fmt.Sprintf("temporary password collected at %s; fee DKK %d paid, receipt %s", w.in.Representation, w.pickup.FeePaidDKK, w.pickup.Receipt))
 	t.Fee = &FeePaid{Representation: w.in.Representation, AmountDKK: w.pickup.FeePaidDKK, Receipt: w.pickup.Receipt}
+	t.Audit = &AuditStep{Action: AuditPickupConfirmed, Actor: w.pickup.Actor, ActorTokenID: w.pickup.ActorTokenID}
 	return t
 }
 

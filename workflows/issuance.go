@@ -130,7 +130,7 @@ func (w *issuanceRun) run(ctx workflow.Context) (string, error) {
 		return "", err
 	}
 	if len(facts.Violations) > 0 {
-		return w.end(ctx, StatusRejected, "rejected", "system", "a fact in the CPR register changed after acceptance", facts.Violations)
+		return w.end(ctx, StatusRejected, "rejected", "system", "a fact in the CPR register changed after acceptance", facts.Violations, nil)
 	}
 	if w.cancel != nil {
 		return w.endCancelled(ctx)
@@ -189,6 +189,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 	switch {
 	case w.handover != nil:
 		t.EventKey, t.EventType, t.Actor, t.Detail = "handover_printed", "handover_printed", w.handover.Actor, "the handover document was printed at the counter"
+		t.Audit = &AuditStep{Action: AuditHandoverConfirmed, Actor: w.handover.Actor, ActorTokenID: w.handover.ActorTokenID}
 	case w.pickup != nil:
 		t = w.pickupTransition(deadline)
 	}
@@ -214,7 +215,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 	case !ok:
 		return w.endExpired(ctx, "the credentials were not activated before the deadline")
 	}
-	return w.end(ctx, StatusActive, "activated", "citizen", "activated with challenge "+w.activation.ActivationID, nil)
+	return w.end(ctx, StatusActive, "activated", "citizen", "activated with challenge "+w.activation.ActivationID, nil, nil)
 }
 
 func (w *issuanceRun) mintInput(facts RegisterFacts) MintInput {
@@ -266,16 +267,18 @@ func (w *issuanceRun) setState(status string, deadline *time.Time) {
 }
 
 func (w *issuanceRun) endCancelled(ctx workflow.Context) (string, error) {
-	return w.end(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason, nil)
+	audit := &AuditStep{Action: AuditIssuanceCancelled, Actor: w.cancel.Actor, ActorTokenID: w.cancel.ActorTokenID}
+	return w.end(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.Reason, nil, audit)
 }
 
 func (w *issuanceRun) endExpired(ctx workflow.Context, why string) (string, error) {
-	return w.end(ctx, StatusExpired, "expired", "system", why, nil)
+	return w.end(ctx, StatusExpired, "expired", "system", why, nil, nil)
 }
 
-// end records a final status; credentials of an issuance that did not end
-// active are revoked first, so they can never be used.
-func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
+// end records a final status, with audit when a staff action ended it;
+// credentials of an issuance that did not end active are revoked first, so
+// they can never be used.
+func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason, audit *AuditStep) (string, error) {
 	w.ending = true
 	if status != StatusActive {
 		if err := revoke(ctx, w.in.IssuanceID); err != nil {
@@ -283,7 +286,7 @@ func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail
 		}
 	}
 	t := w.move(status, nil, eventType, actor, detail)
-	t.Reasons = reasons
+	t.Reasons, t.Audit = reasons, audit
 	if status == StatusActive {
 		t.ActivationID = w.activation.ActivationID
 	}
