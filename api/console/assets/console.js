@@ -19,11 +19,17 @@
     reminder: 'reminder',
   };
   const SOON_MS = 2 * 24 * 60 * 60 * 1000; // a deadline this close is flagged
+  // The audit log's actions (store.AuditActions), for the page's filter.
+  const AUDIT_ACTIONS = [
+    'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
+    'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
+  ];
 
   const state = {
     token: '', role: '', scope: '',
     status: '', cursor: '',  // issuances list: filter and next page
     letterCursor: '',        // letters queue: next page
+    auditAction: '', auditCursor: '', // audit log (admins): filter and next page
     selected: null,          // the issuance shown in the detail panel
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
@@ -144,10 +150,12 @@
 
   const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
+  const whenToTheSecond = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+
   // time renders an instant for people, keeping the exact one in the tooltip.
-  function time(iso, className) {
+  function time(iso, className, format) {
     if (!iso) return node('span', '—', `muted ${className || ''}`.trim());
-    const t = node('time', when.format(new Date(iso)), className);
+    const t = node('time', (format || when).format(new Date(iso)), className);
     t.dateTime = iso;
     t.title = iso;
     return t;
@@ -230,6 +238,7 @@
       show('letters-view', true);
       await loadLetters(false).catch((err) => fail(err, 'Could not load the letters'));
     } else {
+      show('nav', who.role === 'admin');
       show('issuances-view', true);
       show('unlock-box', canCancel());
       show('signature-box', state.role === 'caseworker');
@@ -238,7 +247,7 @@
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
+    for (const id of ['whoami', 'nav', 'issuances-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -249,14 +258,18 @@
     state.epoch++;
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
-    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null });
+    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null,
+      auditAction: '', auditCursor: '' });
     el('status-filter').value = '';
+    el('audit-action').value = '';
+    el('audit-body').replaceChildren();
+    setTab('issuances');
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
     for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more']) show(id, false);
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'audit-empty', 'audit-more']) show(id, false);
     clearMessage();
     showSignIn();
   }
@@ -602,6 +615,67 @@
     say(`The ${kindLabel(l.kind)} letter${who} is marked dispatched; its PDF is purged.`, 'ok');
   }
 
+  // ---- audit log (admins) --------------------------------------------------
+
+  // setTab shows one of an admin's pages: the issuances or the audit log.
+  function setTab(tab) {
+    const audit = tab === 'audit';
+    show('issuances-view', !audit && Boolean(state.role));
+    show('audit-view', audit);
+    for (const [id, current] of [['nav-issuances', !audit], ['nav-audit', audit]]) {
+      if (current) el(id).setAttribute('aria-current', 'page');
+      else el(id).removeAttribute('aria-current');
+    }
+  }
+
+  async function openAudit() {
+    setTab('audit');
+    await loadAudit(false);
+  }
+
+  async function loadAudit(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: '50' });
+    if (state.auditAction) q.set('action', state.auditAction);
+    if (more && state.auditCursor) q.set('cursor', state.auditCursor);
+    const page = await loading(el('audit-body'), () => api('GET', `/v1/audit?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return;
+    const body = el('audit-body');
+    if (!more) body.replaceChildren();
+    for (const e of page.items || []) body.append(auditRow(e));
+    state.auditCursor = page.next_cursor || '';
+    show('audit-more', Boolean(state.auditCursor));
+    el('audit-empty').textContent = state.auditAction ? `No ${state.auditAction.replace(/_/g, ' ')} entries.` : 'No entries yet.';
+    show('audit-empty', body.children.length === 0);
+  }
+
+  function auditRow(e) {
+    const tr = node('tr');
+    tr.dataset.testid = 'audit-row';
+    tr.dataset.seq = String(e.seq);
+    const seq = node('td', e.seq, 'mono right');
+    seq.title = `hash ${e.hash}`;
+    const at = node('td', undefined, 'nowrap');
+    at.append(time(e.at, '', whenToTheSecond));
+    const actor = node('td');
+    actor.append(node('div', e.actor, 'mono small'));
+    if (e.actor_name) actor.append(node('div', e.actor_name));
+    tr.append(seq, at, actor, node('td', String(e.action || '').replace(/_/g, ' ')), node('td', e.target, 'mono small'),
+      node('td', e.outcome));
+    tr.children[3].dataset.testid = 'audit-action-cell';
+    label(tr, 'audit-body');
+    return tr;
+  }
+
+  function auditFilterOptions() {
+    el('audit-action').append(...AUDIT_ACTIONS.map((a) => {
+      const o = node('option', a.replace(/_/g, ' '));
+      o.value = a;
+      return o;
+    }));
+  }
+
   // ---- wiring --------------------------------------------------------------
 
   function onSubmit(id, doing, handler) {
@@ -654,6 +728,18 @@
     el('detail-close').addEventListener('click', closeDetail);
     onClick('letters-refresh', 'Could not load the letters', () => loadLetters(false));
     onClick('letters-more', 'Could not load more letters', () => loadLetters(true));
+    auditFilterOptions();
+    onClick('nav-issuances', 'Could not load the issuances', async () => {
+      setTab('issuances');
+      await loadIssuances(false);
+    });
+    onClick('nav-audit', 'Could not load the audit log', openAudit);
+    el('audit-action').addEventListener('change', (ev) => {
+      state.auditAction = ev.target.value;
+      busy(null, 'Could not load the audit log', () => loadAudit(false));
+    });
+    onClick('audit-refresh', 'Could not load the audit log', () => loadAudit(false));
+    onClick('audit-more', 'Could not load more entries', () => loadAudit(true));
 
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) {
