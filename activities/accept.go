@@ -14,10 +14,11 @@ import (
 
 // AcceptIssuance is an issuance workflow's first step: it records the
 // application (the row in received, its received event and any witness
-// statement) in one transaction, guarded by the one-open-per-CPR index,
-// the register (the witness a living person in it) and the witness limit,
-// or records nothing and says why; a broken witness rule is reported
-// before another open issuance, as the API reports a 422 before a 409. It is idempotent: a
+// statement, and the audit entry of a staff application) in one
+// transaction, guarded by the one-open-per-CPR index, the register (the
+// witness a living person in it) and the witness limit, or records nothing
+// and says why; a broken witness rule is reported before another open
+// issuance, as the API reports a 422 before a 409. It is idempotent: a
 // retry that finds its own row reports it accepted and writes nothing more.
 func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInput) (workflows.AcceptOutcome, error) {
 	if in.IssuanceID == "" || in.Path == "" || in.Acceptance.CPRHash == "" {
@@ -25,7 +26,7 @@ func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInpu
 			workflows.ErrTypeInvalid, nil)
 	}
 	iss := ReceivedRow(in)
-	var extra store.TxStep
+	var witness, audit store.TxStep
 	if w := in.Acceptance.Witness; w != nil {
 		// The register's lookup hashes of rows imported since the last
 		// lookup are filled here, so the transaction's check finds them.
@@ -33,10 +34,15 @@ func (a *Activities) AcceptIssuance(ctx context.Context, in workflows.AcceptInpu
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return workflows.AcceptOutcome{}, fmt.Errorf("accept issuance %s: look up the witness: %w", in.IssuanceID, err)
 		}
-		extra = a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
+		witness = a.Store.RecordWitnessStatement(store.WitnessStatement{WitnessCPRHash: w.WitnessCPRHash, IssuanceID: in.IssuanceID,
 			AcceptedAt: in.Acceptance.At.UTC()}, w.Since.UTC(), w.Limit)
 	}
-	err := a.Store.AcceptIssuance(ctx, &iss, extra)
+	if acc := in.Acceptance; acc.ActorTokenID != "" { // a staff application; last, as AppendAudit asks
+		e := store.AuditEntry{Actor: acc.Actor, TokenID: acc.ActorTokenID, Action: store.AuditIssuanceCreated,
+			Target: store.IssuanceTarget(in.IssuanceID)}
+		audit = store.AuditStep(e)
+	}
+	err := a.Store.AcceptIssuance(ctx, &iss, witness, audit)
 	var open *store.OpenIssuanceError
 	switch {
 	case errors.As(err, &open):

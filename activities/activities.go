@@ -32,8 +32,8 @@ type Activities struct {
 func (a *Activities) register() register.Register { return register.Register{Store: a.Store} }
 
 // RecordTransition writes a workflow's decision to the read model; the move
-// to active activates the credential in the same transaction. The event's
-// key makes a retry a no-op.
+// to active activates the credential, and a staff action's audit entry is
+// appended, in the same transaction. The event's key makes a retry a no-op.
 func (a *Activities) RecordTransition(ctx context.Context, in workflows.TransitionInput) error {
 	t := store.Transition{
 		IssuanceID:   in.IssuanceID,
@@ -47,6 +47,9 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 	}
 	if in.Reasons != nil {
 		t.Reasons = in.Reasons
+	}
+	if a := in.Audit; a != nil {
+		t.Audit = &store.AuditEntry{Actor: a.Actor, TokenID: a.ActorTokenID, Action: a.Action, Target: store.IssuanceTarget(in.IssuanceID)}
 	}
 	if in.Fee != nil {
 		t.Fee = &store.Fee{Representation: in.Fee.Representation, AmountDKK: in.Fee.AmountDKK, Receipt: in.Fee.Receipt,

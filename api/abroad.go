@@ -132,7 +132,7 @@ func (s *Server) pickup(c echo.Context) error {
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.IssuanceWorkflowID(iss.ID), UpdateName: workflows.UpdatePickup,
-		Args:         []any{workflows.PickupRequest{Actor: p.Actor(), ActorName: p.Name, FeePaidDKK: *req.FeePaidDKK, Receipt: strings.TrimSpace(req.Receipt)}},
+		Args:         []any{workflows.PickupRequest{Actor: p.Actor(), ActorName: p.Name, ActorTokenID: p.TokenID, FeePaidDKK: *req.FeePaidDKK, Receipt: strings.TrimSpace(req.Receipt)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

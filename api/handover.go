@@ -31,7 +31,7 @@ func (s *Server) handover(c echo.Context) error {
 	case workflows.StatusAwaitingHandover:
 		handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: workflows.IssuanceWorkflowID(iss.ID), UpdateName: workflows.UpdateHandover,
-			Args: []any{workflows.HandoverRequest{Actor: p.Actor(), ActorName: p.Name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{workflows.HandoverRequest{Actor: p.Actor(), ActorName: p.Name, ActorTokenID: p.TokenID}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err != nil {
 			return err
@@ -42,7 +42,7 @@ func (s *Server) handover(c echo.Context) error {
 	case workflows.StatusReceived:
 		return newError(http.StatusConflict, "conflict", "the documents are still being printed; try again in a moment")
 	}
-	pdf, err := s.takeHandoverDocument(ctx, iss.ID)
+	pdf, err := s.takeHandoverDocument(ctx, iss.ID, p.audit(store.AuditHandoverPDFFetched, store.IssuanceTarget(iss.ID)))
 	if err != nil {
 		return err
 	}
@@ -51,9 +51,10 @@ func (s *Server) handover(c echo.Context) error {
 
 // takeHandoverDocument unseals the held document, destroys its key and then
 // marks it handed over; of concurrent calls only the one whose mark
-// succeeds serves it. A failure after the key is destroyed loses the
-// document (410 from then on) rather than leave a key for a printed one.
-func (s *Server) takeHandoverDocument(ctx context.Context, issuanceID string) ([]byte, error) {
+// succeeds serves it, and its audit entry is written with that mark. A
+// failure after the key is destroyed loses the document (410 from then on)
+// rather than leave a key for a printed one.
+func (s *Server) takeHandoverDocument(ctx context.Context, issuanceID string, audit store.AuditEntry) ([]byte, error) {
 	gone := newError(http.StatusGone, "gone", "the handover document was already printed (or the issuance ended) and has been purged")
 	l, err := s.store.HeldHandoverDocument(ctx, issuanceID)
 	switch {
@@ -74,7 +75,7 @@ func (s *Server) takeHandoverDocument(ctx context.Context, issuanceID string) ([
 	if err := s.destroyKey(l.ID); err != nil {
 		return nil, err
 	}
-	err = s.store.MarkHandedOver(ctx, l.ID, s.now())
+	err = s.store.MarkHandedOver(ctx, l.ID, s.now(), audit)
 	if errors.Is(err, store.ErrGone) {
 		return nil, gone
 	}

@@ -183,10 +183,11 @@ func (s *Server) witnessHash(w *domain.Witness, now time.Time) (domain.CPR, stri
 
 // acceptance is the row an eligible application becomes, as its
 // workflow's accept step records it; the path's own fields are added by
-// its handler.
+// its handler. A staff principal's token id makes the accept step audit
+// the creation; an anonymous order has none.
 func (s *Server) acceptance(p Principal, cpr domain.CPR, outcome domain.Outcome, now time.Time, detail string) workflows.Acceptance {
 	return workflows.Acceptance{CPRHash: domain.CPRLookupHash(s.hashKey, cpr), CPRMasked: cpr.Masked(),
-		PublicSignature: outcome.PublicSignature, At: now, Actor: p.Actor(), ActorName: p.Name, Detail: detail}
+		PublicSignature: outcome.PublicSignature, At: now, Actor: p.Actor(), ActorName: p.Name, ActorTokenID: p.TokenID, Detail: detail}
 }
 
 func details(vs []domain.Violation) []Detail {
@@ -315,7 +316,7 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.IssuanceWorkflowID(iss.ID), UpdateName: workflows.UpdateCancel,
-		Args:         []any{workflows.CancelRequest{Reason: req.Reason, Actor: p.Actor(), ActorName: p.Name}},
+		Args:         []any{workflows.CancelRequest{Reason: req.Reason, Actor: p.Actor(), ActorName: p.Name, ActorTokenID: p.TokenID}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

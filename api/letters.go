@@ -67,7 +67,8 @@ func (s *Server) listLetters(c echo.Context) error {
 // letterPDF serves a queued letter, unsealed with its key; once dispatched
 // its key is destroyed and its column purged: 410.
 func (s *Server) letterPDF(c echo.Context) error {
-	if _, err := requireRole(c, RolePost); err != nil {
+	p, err := requireRole(c, RolePost)
+	if err != nil {
 		return err
 	}
 	l, err := s.store.PostalLetter(c.Request().Context(), c.Param("id"))
@@ -85,6 +86,10 @@ func (s *Server) letterPDF(c echo.Context) error {
 		return errLetterGone()
 	}
 	if err != nil {
+		return err
+	}
+	// Audited before it is served: a fetch the log cannot record is refused.
+	if err := s.store.Audited(c.Request().Context(), p.audit(store.AuditLetterPDFFetched, store.LetterTarget(l.ID)), nil); err != nil {
 		return err
 	}
 	return servePDF(c, l.ID+".pdf", pdf)
@@ -124,7 +129,8 @@ func servePDF(c echo.Context, filename string, pdf []byte) error {
 // outage is delivered by the provider's retry. The letter's key is
 // destroyed first: the provider has printed it, and a failure after that
 // leaves at worst a queued letter whose PDF is already gone (410), never a
-// dispatched one whose key survives. A repeat destroys it again.
+// dispatched one whose key survives. A repeat destroys it again. The move
+// is audited in its transaction; a repeat changes nothing and is not.
 func (s *Server) letterDispatched(c echo.Context) error {
 	p, err := requireRole(c, RolePost)
 	if err != nil {
@@ -141,7 +147,7 @@ func (s *Server) letterDispatched(c echo.Context) error {
 	if err := s.destroyKey(existing.ID); err != nil {
 		return err
 	}
-	l, err := s.store.MarkDispatchedBy(ctx, existing.ID, s.now(), p.ActorName())
+	l, err := s.store.MarkDispatched(ctx, existing.ID, s.now(), p.ActorName(), p.audit(store.AuditLetterDispatched, store.LetterTarget(existing.ID)))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundError("letter")
 	}

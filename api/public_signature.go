@@ -60,7 +60,7 @@ func (s *Server) upgradePublicSignature(c echo.Context) error {
 	}
 	ev := store.Event{DedupeKey: "public_signature_upgraded", At: now, Type: "public_signature_upgraded", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "photo ID (" + string(req.Document.Type) + ") checked at centre " + p.Scope + ": usable as a public digital signature"}
-	if err := s.store.UpgradePublicSignature(ctx, iss.ID, ev); errors.Is(err, store.ErrNotUpgradable) {
+	if err := s.store.UpgradePublicSignature(ctx, iss.ID, ev, p.audit(store.AuditPublicSignatureUpgraded, store.IssuanceTarget(iss.ID))); errors.Is(err, store.ErrNotUpgradable) {
 		return newError(http.StatusConflict, "conflict", "the issuance changed meanwhile and can no longer be upgraded")
 	} else if err != nil {
 		return err

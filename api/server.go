@@ -102,6 +102,7 @@ func New(d Deps) *echo.Echo {
 	staff.POST("/letters/:id/dispatched", s.letterDispatched)
 	s.tokenRoutes(staff)
 	s.feeRoutes(staff)
+	s.auditRoutes(staff)
 	return e
 }
 

@@ -105,7 +105,8 @@ func nameProblem(name string) string {
 }
 
 func (s *Server) createToken(c echo.Context) error {
-	if _, err := requireRole(c, RoleAdmin); err != nil {
+	p, err := requireRole(c, RoleAdmin)
+	if err != nil {
 		return err
 	}
 	var req tokenRequest
@@ -120,8 +121,7 @@ func (s *Server) createToken(c echo.Context) error {
 	if len(broken) > 0 {
 		return ruleViolations(broken)
 	}
-	// An audit entry for the creation joins this transaction (store.TokenStep).
-	t, token, err := s.store.IssueToken(c.Request().Context(), spec, nil)
+	t, token, err := s.store.IssueToken(c.Request().Context(), spec, store.AuditToken(p.audit(store.AuditTokenCreated, "")))
 	if err != nil {
 		return err
 	}
@@ -155,11 +155,11 @@ func (s *Server) listTokens(c echo.Context) error {
 // revokeToken revokes a token for good; the next request with it answers
 // 401 in every API process. Revoking a revoked token answers it unchanged.
 func (s *Server) revokeToken(c echo.Context) error {
-	if _, err := requireRole(c, RoleAdmin); err != nil {
+	p, err := requireRole(c, RoleAdmin)
+	if err != nil {
 		return err
 	}
-	// An audit entry for the revocation joins this transaction (store.TokenStep).
-	t, err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), nil)
+	t, err := s.store.RevokeToken(c.Request().Context(), c.Param("id"), s.now(), store.AuditToken(p.audit(store.AuditTokenRevoked, "")))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundError("token")
 	}

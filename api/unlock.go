@@ -44,7 +44,7 @@ func (c *citizenAPI) unlock(ec echo.Context) error {
 	now := c.now()
 	ev := store.Event{DedupeKey: "unlocked:" + uuid.NewString(), At: now, Type: "unlocked", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "credential unlocked after an identity check"}
-	wasLocked, err := c.store.Unlock(ctx, cred.ID, ev)
+	wasLocked, err := c.store.Unlock(ctx, cred.ID, ev, p.audit(store.AuditCredentialUnlocked, store.CredentialTarget(cred.UserID)))
 	if err != nil {
 		return err
 	}

@@ -260,7 +260,8 @@ func TestUnknownUserIDsAnswerInTheSameTime(t *testing.T) {
 				}
 				// Keep the real credential unlocked: the comparison is of 401s.
 				_, err := app.Store.Unlock(context.Background(), cred.ID, store.Event{DedupeKey: "timing:" + uuid.NewString(),
-					At: time.Now().UTC(), Type: "unlocked", Actor: "test", Detail: "timing test"})
+					At: time.Now().UTC(), Type: "unlocked", Actor: "test", Detail: "timing test"},
+					store.AuditEntry{Actor: "test:timing", Action: store.AuditCredentialUnlocked, Target: store.CredentialTarget(cred.UserID)})
 				require.NoError(t, err)
 			}
 			mk, mu := median(known), median(unknown)

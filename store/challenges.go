@@ -425,8 +425,9 @@ func forgetChosenPasswords(tx *gorm.DB, credentialID string) error {
 // Unlock clears a credential's lock and failure count and records ev on
 // its issuance's timeline. Open challenges are closed without counting, so
 // one left behind cannot re-lock the credential as it expires. It reports
-// whether the credential was locked.
-func (s *Store) Unlock(ctx context.Context, credentialID string, ev Event) (bool, error) {
+// whether the credential was locked. audit is appended in the same
+// transaction.
+func (s *Store) Unlock(ctx context.Context, credentialID string, ev Event, audit AuditEntry) (bool, error) {
 	var wasLocked bool
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var c Credential
@@ -443,7 +444,10 @@ func (s *Store) Unlock(ctx context.Context, credentialID string, ev Event) (bool
 			return fmt.Errorf("unlock: %w", err)
 		}
 		ev.IssuanceID = c.IssuanceID
-		return tx.Create(&ev).Error
+		if err := tx.Create(&ev).Error; err != nil {
+			return err
+		}
+		return AppendAudit(tx, audit)
 	})
 	return wasLocked, err
 }

@@ -11,7 +11,7 @@ import (
 // secret reaches the database; it is not meant for production data volumes.
 func (s *Store) DumpForTests(ctx context.Context) (string, error) {
 	var b strings.Builder
-	for _, table := range []string{"persons", "api_tokens", "issuances", "issuance_events", "idempotency_keys",
+	for _, table := range []string{"persons", "api_tokens", "issuances", "issuance_events", "idempotency_keys", "audit_log",
 		"witness_statements", "credentials", "code_cards", "card_codes", "letters", "challenges", "sessions", "fees"} {
 		var rows []map[string]any
 		q := s.db.WithContext(ctx).Table(table)

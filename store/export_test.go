@@ -82,6 +82,25 @@ func (s *Store) MigrateLegacyForTest(ctx context.Context, upTo int) error {
 	return nil
 }
 
+// MigrationVersionsForTest are the versions of the migration files, in
+// order. Branches take their numbers in advance, so a branch may lack some.
+func MigrationVersionsForTest() ([]int, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, e := range entries {
+		v, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
 // SchemaForTest lists every table's columns and every index of the
 // application's schema (not the migration runners' own tables), sorted.
 func (s *Store) SchemaForTest(ctx context.Context) ([]string, error) {

@@ -73,13 +73,27 @@ type TxStep = func(tx *gorm.DB) error
 // the conflict with an open issuance (a 409); its writes roll back with
 // the transaction when the row then conflicts.
 func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra TxStep) error {
+	return s.createIssuance(ctx, iss, extra, nil)
+}
+
+// createIssuance writes the row between two steps of its transaction:
+// before runs first (the witness statement, so a broken witness rule is
+// reported before another open issuance), after runs last (the audit entry,
+// which holds the chain's head until the commit).
+func (s *Store) createIssuance(ctx context.Context, iss *Issuance, before, after TxStep) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if extra != nil {
-			if err := extra(tx); err != nil {
+		if before != nil {
+			if err := before(tx); err != nil {
 				return err
 			}
 		}
-		return tx.Create(iss).Error
+		if err := tx.Create(iss).Error; err != nil {
+			return err
+		}
+		if after != nil {
+			return after(tx)
+		}
+		return nil
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		var open Issuance
@@ -95,7 +109,7 @@ func (s *Store) CreateIssuance(ctx context.Context, iss *Issuance, extra TxStep)
 // AcceptIssuance is CreateIssuance for a step that may run more than once:
 // when the issuance's own row is already there (an earlier attempt
 // committed), it is accepted and nothing more is written.
-func (s *Store) AcceptIssuance(ctx context.Context, iss *Issuance, extra TxStep) error {
+func (s *Store) AcceptIssuance(ctx context.Context, iss *Issuance, before, after TxStep) error {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Issuance{}).Where("id = ?", iss.ID).Count(&n).Error; err != nil {
 		return fmt.Errorf("look for issuance %s: %w", iss.ID, err)
@@ -103,7 +117,7 @@ func (s *Store) AcceptIssuance(ctx context.Context, iss *Issuance, extra TxStep)
 	if n > 0 {
 		return nil
 	}
-	err := s.CreateIssuance(ctx, iss, extra)
+	err := s.createIssuance(ctx, iss, before, after)
 	var open *OpenIssuanceError
 	if errors.As(err, &open) && open.ID == iss.ID {
 		return nil // a concurrent attempt of the same step won
@@ -183,6 +197,9 @@ type Transition struct {
 	// `active` transition moves into the credential, in the same
 	// transaction (activateCredential).
 	ActivationID string
+	// Audit, when set, is appended in the same transaction, once: a retry
+	// whose event is already recorded appends nothing.
+	Audit *AuditEntry
 }
 
 // ApplyTransition records a workflow's decision idempotently: the event's
@@ -226,7 +243,12 @@ func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
 			return fmt.Errorf("record status %s: %w", t.Status, res.Error)
 		}
 		if t.Status == workflows.StatusActive && res.RowsAffected == 1 {
-			return activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At)
+			if err := activateCredential(tx, t.IssuanceID, t.ActivationID, ev.At); err != nil {
+				return err
+			}
+		}
+		if t.Audit != nil {
+			return AppendAudit(tx, *t.Audit)
 		}
 		return nil
 	})
@@ -271,8 +293,8 @@ var ErrNotUpgradable = errors.New("the issuance cannot be upgraded to public dig
 // UpgradePublicSignature marks a bank-issued NemID usable as a public
 // digital signature and records ev on its timeline, in one transaction. The
 // conditional update decides races: of two concurrent upgrades one wins and
-// the other gets ErrNotUpgradable.
-func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, ev Event) error {
+// the other gets ErrNotUpgradable. audit is appended in the same transaction.
+func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, ev Event, audit AuditEntry) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&Issuance{}).
 			Where("id = ? AND path = ? AND public_signature = ? AND status NOT IN ?",
@@ -288,6 +310,6 @@ func (s *Store) UpgradePublicSignature(ctx context.Context, issuanceID string, e
 		if err := tx.Create(&ev).Error; err != nil {
 			return fmt.Errorf("record public signature upgrade: %w", err)
 		}
-		return nil
+		return AppendAudit(tx, audit)
 	})
 }

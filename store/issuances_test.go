@@ -32,7 +32,7 @@ func TestUpgradePublicSignatureOnce(t *testing.T) {
 			for i := range errs {
 				wg.Go(func() {
 					errs[i] = st.UpgradePublicSignature(ctx, iss.ID, store.Event{DedupeKey: "public_signature_upgraded",
-						At: now, Type: "public_signature_upgraded", Actor: "caseworker:KBH"})
+						At: now, Type: "public_signature_upgraded", Actor: "caseworker:KBH"}, upgradeAudit(iss.ID))
 				})
 			}
 			wg.Wait()
@@ -54,8 +54,16 @@ func TestUpgradePublicSignatureOnce(t *testing.T) {
 			assert.True(t, *got.PublicSignature)
 			require.Len(t, got.Events, 1)
 			assert.Equal(t, "public_signature_upgraded", got.Events[0].Type)
+			entries, _, err := st.ListAudit(ctx, store.AuditFilter{Limit: 10})
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "only the upgrade that happened is audited; the refused ones rolled back")
+			assert.Equal(t, store.AuditPublicSignatureUpgraded, entries[0].Action)
 		})
 	}
+}
+
+func upgradeAudit(issuanceID string) store.AuditEntry {
+	return store.AuditEntry{Actor: "caseworker:KBH", Action: store.AuditPublicSignatureUpgraded, Target: store.IssuanceTarget(issuanceID)}
 }
 
 func TestOnlyALiveBankIssuanceIsUpgraded(t *testing.T) {
@@ -78,7 +86,7 @@ func TestOnlyALiveBankIssuanceIsUpgraded(t *testing.T) {
 				PublicSignature: &flag, Reasons: "[]", CreatedAt: now, UpdatedAt: now}
 			require.NoError(t, st.CreateIssuance(ctx, &iss, nil))
 			err := st.UpgradePublicSignature(ctx, iss.ID, store.Event{DedupeKey: "public_signature_upgraded", At: now,
-				Type: "public_signature_upgraded", Actor: "caseworker:KBH"})
+				Type: "public_signature_upgraded", Actor: "caseworker:KBH"}, upgradeAudit(iss.ID))
 			require.ErrorIs(t, err, store.ErrNotUpgradable)
 		})
 	}

@@ -132,14 +132,10 @@ func (s *Store) LettersOfIssuance(ctx context.Context, issuanceID string) ([]Let
 
 // MarkDispatched records that the provider posted a letter: the PDF is
 // purged and a timeline event written, once. A repeat changes nothing and
-// reports the letter as it is.
-func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time) (Letter, error) {
-	return s.MarkDispatchedBy(ctx, id, at, nil)
-}
-
-// MarkDispatchedBy is MarkDispatched with the name of the post token that
-// confirmed the dispatch on the timeline event.
-func (s *Store) MarkDispatchedBy(ctx context.Context, id string, at time.Time, actorName *string) (Letter, error) {
+// reports the letter as it is. actorName names the post token on the
+// timeline event; audit is appended with the move, in its
+// transaction; a repeat, which changes nothing, appends nothing.
+func (s *Store) MarkDispatched(ctx context.Context, id string, at time.Time, actorName *string, audit AuditEntry) (Letter, error) {
 	var out Letter
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var l Letter
@@ -155,6 +151,9 @@ func (s *Store) MarkDispatchedBy(ctx context.Context, id string, at time.Time, a
 			ev := Event{IssuanceID: l.IssuanceID, DedupeKey: "letter_dispatched:" + l.ID, At: at, Type: "letter_dispatched",
 				Actor: "post:post", ActorName: actorName, Detail: l.Kind + " letter " + l.ID + " dispatched"}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev).Error; err != nil {
+				return err
+			}
+			if err := AppendAudit(tx, audit); err != nil {
 				return err
 			}
 			l.Status, l.DispatchedAt = LetterDispatched, &at
@@ -180,18 +179,21 @@ func (s *Store) HeldHandoverDocument(ctx context.Context, issuanceID string) (Le
 }
 
 // MarkHandedOver records that the held handover document was printed and
-// purges it. Only one caller succeeds; the others get ErrGone, so the
-// document is served exactly once.
-func (s *Store) MarkHandedOver(ctx context.Context, letterID string, at time.Time) error {
-	res := s.db.WithContext(ctx).Model(&Letter{}).Where("id = ? AND kind = ? AND status = ?", letterID, KindHandover, LetterHeld).
-		Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrGone
-	}
-	return nil
+// purges it, with audit (the document fetched) in the same transaction.
+// Only one caller succeeds; the others get ErrGone and append nothing, so
+// the document is served exactly once and audited once.
+func (s *Store) MarkHandedOver(ctx context.Context, letterID string, at time.Time, audit AuditEntry) error {
+	return s.Audited(ctx, audit, func(tx *gorm.DB) error {
+		res := tx.Model(&Letter{}).Where("id = ? AND kind = ? AND status = ?", letterID, KindHandover, LetterHeld).
+			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil, "dispatched_at": at})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrGone
+		}
+		return nil
+	})
 }
 
 // HeldHandoverLetterIDs lists an issuance's handover documents still held

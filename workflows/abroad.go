@@ -63,6 +63,7 @@ func (w *issuanceRun) pickupTransition(deadline time.Time) TransitionInput {
 		fmt.Sprintf("temporary password collected at %s; fee DKK %d paid, receipt %s", w.in.Representation, w.pickup.FeePaidDKK, w.pickup.Receipt))
 	t.ActorName = w.pickup.ActorName
 	t.Fee = &FeePaid{Representation: w.in.Representation, AmountDKK: w.pickup.FeePaidDKK, Receipt: w.pickup.Receipt}
+	t.Audit = &AuditStep{Action: AuditPickupConfirmed, Actor: w.pickup.Actor, ActorTokenID: w.pickup.ActorTokenID}
 	return t
 }
 

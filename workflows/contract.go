@@ -59,6 +59,14 @@ func ReplacementWorkflowID(credentialID string, seq int) string {
 	return "replacement/" + credentialID + "/" + strconv.Itoa(seq)
 }
 
+// Audit actions the workflows ask their transitions to record (DESIGN.md
+// §8; store.AuditActions lists every action the log holds).
+const (
+	AuditIssuanceCancelled = "issuance_cancelled"
+	AuditHandoverConfirmed = "handover_confirmed"
+	AuditPickupConfirmed   = "pickup_confirmed"
+)
+
 // Statuses of DESIGN.md §4.
 const (
 	StatusReceived           = "received"

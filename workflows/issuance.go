@@ -190,6 +190,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 	case w.handover != nil:
 		t.EventKey, t.EventType, t.Actor, t.Detail = "handover_printed", "handover_printed", w.handover.Actor, "the handover document was printed at the counter"
 		t.ActorName = w.handover.ActorName
+		t.Audit = &AuditStep{Action: AuditHandoverConfirmed, Actor: w.handover.Actor, ActorTokenID: w.handover.ActorTokenID}
 	case w.pickup != nil:
 		t = w.pickupTransition(deadline)
 	}
@@ -267,21 +268,24 @@ func (w *issuanceRun) setState(status string, deadline *time.Time) {
 }
 
 func (w *issuanceRun) endCancelled(ctx workflow.Context) (string, error) {
-	return w.endBy(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.ActorName, w.cancel.Reason, nil)
+	audit := &AuditStep{Action: AuditIssuanceCancelled, Actor: w.cancel.Actor, ActorTokenID: w.cancel.ActorTokenID}
+	return w.endBy(ctx, StatusCancelled, "cancelled", w.cancel.Actor, w.cancel.ActorName, w.cancel.Reason, nil, audit)
 }
 
 func (w *issuanceRun) endExpired(ctx workflow.Context, why string) (string, error) {
 	return w.end(ctx, StatusExpired, "expired", "system", why, nil)
 }
 
-// end records a final status; credentials of an issuance that did not end
-// active are revoked first, so they can never be used.
+// end records a final status the system decided; credentials of an
+// issuance that did not end active are revoked first, so they can never be
+// used.
 func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail string, reasons []Reason) (string, error) {
-	return w.endBy(ctx, status, eventType, actor, "", detail, reasons)
+	return w.endBy(ctx, status, eventType, actor, "", detail, reasons, nil)
 }
 
-// endBy is end for a person's action: actorName is their token's name.
-func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, actorName, detail string, reasons []Reason) (string, error) {
+// endBy is end for a staff action: actorName is the token's name, and
+// audit the entry appended in the transition's transaction.
+func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, actorName, detail string, reasons []Reason, audit *AuditStep) (string, error) {
 	w.ending = true
 	if status != StatusActive {
 		if err := revoke(ctx, w.in.IssuanceID); err != nil {
@@ -290,7 +294,7 @@ func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, acto
 	}
 	t := w.move(status, nil, eventType, actor, detail)
 	t.ActorName = actorName
-	t.Reasons = reasons
+	t.Reasons, t.Audit = reasons, audit
 	if status == StatusActive {
 		t.ActivationID = w.activation.ActivationID
 	}

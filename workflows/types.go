@@ -42,9 +42,13 @@ type Acceptance struct {
 	DocumentHash    *string   `json:",omitempty"`
 	At              time.Time // when the application was made: created_at, the event's time, the statement's
 	Actor           string
-	ActorName       string `json:",omitempty"` // the token's name; empty for a citizen
-	Detail          string
-	Witness         *WitnessStatement `json:",omitempty"`
+	// ActorTokenID is the staff token that applied (caseworker, bank):
+	// the accept step audits the creation. Empty for an order from a
+	// citizen, which is not a staff action.
+	ActorName    string `json:",omitempty"` // the token's name; empty for a citizen
+	ActorTokenID string `json:",omitempty"`
+	Detail       string
+	Witness      *WitnessStatement `json:",omitempty"`
 }
 
 // WitnessStatement is the sworn statement an accepted counter application
@@ -86,10 +90,11 @@ type AcceptResult struct {
 // confirmation, after the API compared the document shown with the order
 // and checked the fee. The document number itself never reaches history.
 type PickupRequest struct {
-	Actor      string
-	ActorName  string `json:",omitempty"` // the token's name, for the timeline and the fee
-	FeePaidDKK int
-	Receipt    string
+	Actor        string
+	ActorName    string `json:",omitempty"` // the token's name, for the timeline and the fee
+	ActorTokenID string `json:",omitempty"` // for the audit log: an id, never a name
+	FeePaidDKK   int
+	Receipt      string
 }
 
 // FeePaid is the fee a pickup records with its transition, once.
@@ -101,8 +106,9 @@ type FeePaid struct {
 
 // HandoverRequest is the handover Update's argument.
 type HandoverRequest struct {
-	Actor     string
-	ActorName string `json:",omitempty"` // the token's name, for the timeline
+	Actor        string
+	ActorName    string `json:",omitempty"` // the token's name, for the timeline
+	ActorTokenID string `json:",omitempty"` // for the audit log: an id, never a name
 }
 
 // ActivationRequest is the activation Update's argument: only the id of the
@@ -144,9 +150,10 @@ type ReminderInput struct {
 
 // CancelRequest is the cancel Update's argument.
 type CancelRequest struct {
-	Reason    string
-	Actor     string // "role:scope" of the caller, for the timeline
-	ActorName string `json:",omitempty"` // the caller's token's name, for the timeline
+	Reason       string
+	Actor        string // "role:scope" of the caller, for the timeline
+	ActorName    string `json:",omitempty"` // the caller's token's name, for the timeline
+	ActorTokenID string `json:",omitempty"` // for the audit log: an id, never a name
 }
 
 // State is what the state Query and the Updates answer.
@@ -181,6 +188,19 @@ type TransitionInput struct {
 	// system and citizens. Histories recorded before names existed carry
 	// none, and replay the same: it is only an activity's argument.
 	ActorName string `json:",omitempty"`
+	// Audit, for a staff action (a cancel, handover or pickup), asks the
+	// activity to append the audit entry in the transition's transaction.
+	Audit *AuditStep `json:",omitempty"`
+}
+
+// AuditStep is the audit entry a transition appends: the action and who
+// did it, as ids (role:scope and the token's id), never a name or personal
+// data. Adding it to a transition changes the activity's argument only,
+// not the workflow's commands, so running workflows replay unchanged.
+type AuditStep struct {
+	Action       string
+	Actor        string
+	ActorTokenID string `json:",omitempty"`
 }
 
 // Recipient is a letter's address block. Addresses are personal data: the

@@ -22,6 +22,7 @@ Usage:
   nemid token list                           list API tokens (never the tokens themselves)
   nemid token revoke ID                      revoke an API token at once
   nemid registry import FILE.csv             load people into the built-in CPR register
+  nemid audit verify                         check the audit log's hash chain; names the first broken seq
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
   nemid load [--n 200] [--concurrency 20]    measure throughput against a running system
 
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string) error {
 		return runRegistry(ctx, args[1:])
 	case "keys":
 		return runKeys(ctx, args[1:])
+	case "audit":
+		return runAudit(ctx, args[1:])
 	case "load":
 		return runLoad(ctx, args[1:])
 	case "help", "-h", "--help":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -131,7 +132,7 @@ func runTokenCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	t, token, err := st.IssueToken(ctx, spec, nil)
+	t, token, err := st.IssueToken(ctx, spec, store.AuditToken(operator(store.AuditTokenCreated)))
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func runTokenRevoke(ctx context.Context, id string) error {
 		return err
 	}
 	defer st.Close()
-	t, err := st.RevokeToken(ctx, id, time.Now(), nil)
+	t, err := st.RevokeToken(ctx, id, time.Now(), store.AuditToken(operator(store.AuditTokenRevoked)))
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no token with id %q (see nemid token list)", id)
 	}
@@ -222,4 +223,15 @@ func runRegistry(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("imported %d people into the CPR register\n", len(people))
 	return nil
+}
+
+// operator is the audit entry of a change made with the nemid command on
+// the database itself: the actor is the command, named by the OS user who
+// ran it (what an auditor can trace to a person with shell access).
+func operator(action string) store.AuditEntry {
+	e := store.AuditEntry{Actor: "operator:cli", Action: action}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		e.ActorName = &u.Username
+	}
+	return e
 }

@@ -27,12 +27,19 @@
     post: 'post',
     admin: 'all',
   };
+  // The audit log's actions (store.AuditActions), for the page's filter.
+  const AUDIT_ACTIONS = [
+    'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
+    'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
+    'token_created', 'token_revoked',
+  ];
 
   const state = {
     token: '', role: '', scope: '', name: '',
     status: '', cursor: '',  // issuances list: filter and next page
     letterCursor: '',        // letters queue: next page
     tokenCursor: '',         // tokens list (admin): next page
+    auditAction: '', auditCursor: '', // audit log (admins): filter and next page
     selected: null,          // the issuance shown in the detail panel
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
@@ -153,10 +160,12 @@
 
   const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
+  const whenToTheSecond = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+
   // time renders an instant for people, keeping the exact one in the tooltip.
-  function time(iso, className) {
+  function time(iso, className, format) {
     if (!iso) return node('span', '—', `muted ${className || ''}`.trim());
-    const t = node('time', when.format(new Date(iso)), className);
+    const t = node('time', (format || when).format(new Date(iso)), className);
     t.dateTime = iso;
     t.title = iso;
     return t;
@@ -251,18 +260,19 @@
     }
   }
 
-  // showView switches an admin between the issuances and the tokens.
+  // showView switches an admin between the issuances, the tokens and the audit log.
   function showView(view) {
     show('issuances-view', view === 'issuances');
     show('tokens-view', view === 'tokens');
-    for (const [id, name] of [['nav-issuances', 'issuances'], ['nav-tokens', 'tokens']]) {
+    show('audit-view', view === 'audit');
+    for (const [id, name] of [['nav-issuances', 'issuances'], ['nav-tokens', 'tokens'], ['nav-audit', 'audit']]) {
       if (name === view) el(id).setAttribute('aria-current', 'page');
       else el(id).removeAttribute('aria-current');
     }
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'detail', 'unlock-box', 'signature-box', 'fees-box']) show(id, false);
+    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -273,8 +283,11 @@
     state.epoch++;
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
-    Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', selected: null });
+    Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', selected: null,
+      auditAction: '', auditCursor: '' });
     el('status-filter').value = '';
+    el('audit-action').value = '';
+    el('audit-body').replaceChildren();
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
     el('tokens-body').replaceChildren();
@@ -286,7 +299,7 @@
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
     for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more']) show(id, false);
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'audit-empty', 'audit-more']) show(id, false);
     clearMessage();
     showSignIn();
   }
@@ -779,6 +792,56 @@
     else if (input.value === 'all' || input.value === 'post') input.value = '';
   }
 
+  // ---- audit log (admins) --------------------------------------------------
+
+  async function openAudit() {
+    showView('audit');
+    await loadAudit(false);
+  }
+
+  async function loadAudit(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: '50' });
+    if (state.auditAction) q.set('action', state.auditAction);
+    if (more && state.auditCursor) q.set('cursor', state.auditCursor);
+    const page = await loading(el('audit-body'), () => api('GET', `/v1/audit?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return;
+    const body = el('audit-body');
+    if (!more) body.replaceChildren();
+    for (const e of page.items || []) body.append(auditRow(e));
+    state.auditCursor = page.next_cursor || '';
+    show('audit-more', Boolean(state.auditCursor));
+    el('audit-empty').textContent = state.auditAction ? `No ${state.auditAction.replace(/_/g, ' ')} entries.` : 'No entries yet.';
+    show('audit-empty', body.children.length === 0);
+  }
+
+  function auditRow(e) {
+    const tr = node('tr');
+    tr.dataset.testid = 'audit-row';
+    tr.dataset.seq = String(e.seq);
+    const seq = node('td', e.seq, 'mono right');
+    seq.title = `hash ${e.hash}`;
+    const at = node('td', undefined, 'nowrap');
+    at.append(time(e.at, '', whenToTheSecond));
+    const actor = node('td');
+    actor.append(node('div', e.actor, 'mono small'));
+    if (e.actor_name) actor.append(node('div', e.actor_name));
+    tr.append(seq, at, actor, node('td', String(e.action || '').replace(/_/g, ' ')), node('td', e.target, 'mono small'),
+      node('td', e.outcome));
+    tr.children[3].dataset.testid = 'audit-action-cell';
+    label(tr, 'audit-body');
+    return tr;
+  }
+
+  function auditFilterOptions() {
+    el('audit-action').append(...AUDIT_ACTIONS.map((a) => {
+      const o = node('option', a.replace(/_/g, ' '));
+      o.value = a;
+      return o;
+    }));
+  }
+
   // ---- wiring --------------------------------------------------------------
 
   function onSubmit(id, doing, handler) {
@@ -845,6 +908,14 @@
       showView('tokens');
       busy(null, 'Could not load the tokens', () => loadTokens(false));
     });
+    el('nav-audit').addEventListener('click', () => busy(null, 'Could not load the audit log', openAudit));
+    auditFilterOptions();
+    el('audit-action').addEventListener('change', (ev) => {
+      state.auditAction = ev.target.value;
+      busy(null, 'Could not load the audit log', () => loadAudit(false));
+    });
+    onClick('audit-refresh', 'Could not load the audit log', () => loadAudit(false));
+    onClick('audit-more', 'Could not load more entries', () => loadAudit(true));
 
     const saved = sessionStorage.getItem(TOKEN_KEY);
     if (saved) {
