@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -128,6 +129,24 @@ func TestTokenLifecycle(t *testing.T) {
 		assert.Equal(t, revokedAt, twice.JSON["revoked_at"])
 		assert.Equal(t, revokedAt, listedToken(t, app, id)["revoked_at"])
 		assert.Equal(t, http.StatusNotFound, revoke(t, app, "no-such-token").Status)
+
+		// The creation and the one revocation that changed something are in
+		// the audit log, by the admin's name, and the chain holds.
+		audit := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/audit", Token: admin})
+		require.Equal(t, http.StatusOK, audit.Status, string(audit.Body))
+		var actions []string
+		for _, raw := range audit.JSON["items"].([]any) {
+			e := raw.(map[string]any)
+			if e["target"] == "token:"+id {
+				assert.Equal(t, "admin:all", e["actor"])
+				assert.Equal(t, "admin:all", e["actor_name"], "the acting token's name")
+				actions = append(actions, e["action"].(string))
+			}
+		}
+		assert.Equal(t, []string{"token_revoked", "token_created"}, actions, "newest first, the repeated revoke not recorded")
+		verdict, err := app.Store.VerifyAudit(context.Background())
+		require.NoError(t, err)
+		assert.True(t, verdict.Holds(), verdict.Reason)
 	})
 }
 
