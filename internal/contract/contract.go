@@ -80,8 +80,9 @@ type Exchange struct {
 // Check reports how the exchange breaks the document, or nil:
 //   - a request to a path or method the document does not name must have
 //     been answered 404 or 405;
-//   - a request the document does not allow (body, parameters, missing
-//     bearer token) must have been refused with a 4xx;
+//   - a request the document does not allow (body, parameters, a body
+//     where none is documented, a missing bearer token) must have been
+//     refused with a 4xx;
 //   - every answer's status must be documented for its operation, and its
 //     headers, Content-Type and body must match what is documented there.
 func (v *Validator) Check(x Exchange) error {
@@ -99,9 +100,10 @@ func (v *Validator) Check(x Exchange) error {
 		return fmt.Errorf("the route is not in openapi.json (%v) but was answered %d", err, x.Status)
 	}
 	opts := &openapi3filter.Options{
-		IncludeResponseStatus: true,
-		MultiError:            true,
-		AuthenticationFunc:    bearerPresent,
+		IncludeResponseStatus:             true,
+		RejectWhenRequestBodyNotSpecified: true,
+		MultiError:                        true,
+		AuthenticationFunc:                bearerPresent,
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	var errs []error
