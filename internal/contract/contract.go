@@ -104,6 +104,8 @@ func (v *Validator) Check(x Exchange) error {
 		RejectWhenRequestBodyNotSpecified: true,
 		MultiError:                        true,
 		AuthenticationFunc:                bearerPresent,
+		// One line per violation, not the whole schema it broke.
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	var errs []error
