@@ -20,6 +20,9 @@ func (v *Validator) Handler(next http.Handler, report func(string)) http.Handler
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		if r.Context().Err() != nil {
+			return // the client went away: nobody reads this answer (499)
+		}
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
