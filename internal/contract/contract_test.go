@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,16 +82,18 @@ func TestTheHandlerReportsWhatItServes(t *testing.T) {
 	}{{"documented", http.StatusOK, 0}, {"undocumented status", http.StatusTeapot, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var reports []string
+			var pending sync.WaitGroup
 			h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(tc.status)
 				_, _ = w.Write([]byte(`{"phone":"+45","open_now":false,"hours_today":null}`))
-			}), func(msg string) { reports = append(reports, msg) })
+			}), func(msg string) { reports = append(reports, msg) }, &pending)
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			res, err := http.Get(srv.URL + "/v1/support")
 			require.NoError(t, err)
 			res.Body.Close()
+			pending.Wait()
 			require.Equal(t, tc.status, res.StatusCode, "the answer passes through unchanged")
 			require.Len(t, reports, tc.reports, "%v", reports)
 

@@ -21,7 +21,9 @@ func checkContract(t testing.TB, h http.Handler) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v.Handler(h, contractReport(t))
+	var pending sync.WaitGroup
+	t.Cleanup(pending.Wait) // runs after the server's Close: every answer checked
+	return v.Handler(h, contractReport(t), &pending)
 }
 
 // contractClient is client, its requests and answers validated against
