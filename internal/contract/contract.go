@@ -93,6 +93,7 @@ func (v *Validator) Check(x Exchange) error {
 		x.RequestBody = nil
 	}
 	req.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
+	req.ContentLength = int64(len(x.RequestBody))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(x.RequestBody)), nil }
 	if req.URL.Host == "" {
 		req.URL.Host = req.Host
