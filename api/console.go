@@ -71,3 +71,7 @@ func serveConsoleAsset(c echo.Context) error {
 	consoleHeaders(c)
 	return c.Blob(http.StatusOK, typ, body)
 }
+
+// ConsoleFile is one of the console's files (name relative to console/),
+// for tests that read what the page calls.
+func ConsoleFile(name string) ([]byte, error) { return consoleFiles.ReadFile("console/" + name) }

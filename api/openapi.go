@@ -16,3 +16,6 @@ var openAPIDocument []byte
 func serveOpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDocument)
 }
+
+// OpenAPIDocument is the served spec, for tests that hold the API to it.
+func OpenAPIDocument() []byte { return append([]byte(nil), openAPIDocument...) }

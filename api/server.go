@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/config"
@@ -41,6 +42,7 @@ type Server struct {
 	// idempotency keys (UnixNano); see housekeeping.
 	nextSweep atomic.Int64
 	keys      *letterkeys.Dir // the keys letter PDFs are sealed under
+	codec     converter.PayloadCodec
 }
 
 // Deps are the Server's collaborators.
@@ -57,12 +59,15 @@ type Deps struct {
 	// LetterKeys is the directory of letter keys (NEMID_LETTER_KEY_DIR),
 	// shared with the worker that seals the letters.
 	LetterKeys *letterkeys.Dir
+	// Codec is the Temporal payload codec (NEMID_CODEC_KEY), which
+	// POST /codec/decode applies for the Temporal Web UI.
+	Codec converter.PayloadCodec
 }
 
 // New builds the Echo application with every route of the contract.
 func New(d Deps) *echo.Echo {
 	s := &Server{store: d.Store, temporal: d.Temporal, cfg: d.Config, hashKey: d.HashKeys.Lookup(), hashKeys: d.HashKeys, log: d.Logger,
-		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue, keys: d.LetterKeys}
+		registry: d.Registry, now: func() time.Time { return stamp(time.Now()) }, queue: d.TaskQueue, keys: d.LetterKeys, codec: d.Codec}
 	s.register = register.Register{Store: d.Store}
 	if s.queue == "" {
 		s.queue = workflows.TaskQueue
@@ -87,6 +92,7 @@ func New(d Deps) *echo.Echo {
 
 	s.citizenRoutes(e)
 	s.consoleRoutes(e)
+	s.codecRoutes(e)
 
 	staff := e.Group("/v1", s.authenticate, s.idempotent)
 	staff.POST("/issuances", s.createIssuance)

@@ -47,6 +47,7 @@ func runDev(ctx context.Context) error {
 		server, err := devserver.Start(ctx, devserver.Options{
 			CLIPath: cli, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), EnableUI: true, UIPort: "8233",
+			UICodecEndpoint: "http://" + cfg.HTTPAddr + "/codec",
 		})
 		if err != nil {
 			return fmt.Errorf("start the Temporal dev server: %w", err)

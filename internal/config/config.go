@@ -29,6 +29,7 @@ type Config struct {
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
 	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
 	LetterKeyDir      string // NEMID_LETTER_KEY_DIR: the per-letter keys of letter PDFs, outside the database; worker and API share it
+	UIOrigin          string // NEMID_UI_ORIGIN: the Temporal Web UI origins allowed to call POST /codec/decode, comma-separated
 
 	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW
 	PickupWindow     time.Duration // NEMID_PICKUP_WINDOW
@@ -62,6 +63,7 @@ func FromEnv() (Config, error) {
 		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),
 		HashKey:           os.Getenv("NEMID_HASH_KEY"),
 		LetterKeyDir:      env("NEMID_LETTER_KEY_DIR", ""),
+		UIOrigin:          env("NEMID_UI_ORIGIN", DevUIOrigin),
 		ActivationWindow:  dur("NEMID_ACTIVATION_WINDOW", "720h"),
 		PickupWindow:      dur("NEMID_PICKUP_WINDOW", "2160h"),
 		ShortStay:         dur("NEMID_SHORT_STAY", "4320h"),
@@ -84,6 +86,24 @@ func FromEnv() (Config, error) {
 	}
 	c.RateLimit = rate
 	return c, errors.Join(errs...)
+}
+
+// DevUIOrigin is where `nemid dev` serves the Temporal Web UI.
+const DevUIOrigin = "http://127.0.0.1:8233,http://localhost:8233"
+
+// UIOrigins are the origins of NEMID_UI_ORIGIN (the dev UI's when unset).
+func (c Config) UIOrigins() []string {
+	spec := c.UIOrigin
+	if strings.TrimSpace(spec) == "" {
+		spec = DevUIOrigin
+	}
+	var out []string
+	for _, o := range strings.Split(spec, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {

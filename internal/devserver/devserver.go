@@ -66,7 +66,10 @@ type Options struct {
 	DBFile    string // empty: in memory
 	UIPort    string // empty with EnableUI: a free port
 	EnableUI  bool
-	Logs      io.Writer // the server's own output; nil discards it
+	// UICodecEndpoint points the Web UI at a remote codec (the API's
+	// /codec), so it shows payloads decrypted to a signed-in admin.
+	UICodecEndpoint string
+	Logs            io.Writer // the server's own output; nil discards it
 }
 
 // Start runs the dev server as a child process and waits until it answers.
@@ -78,6 +81,10 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
+	var extra []string
+	if o.UICodecEndpoint != "" {
+		extra = append(extra, "--ui-codec-endpoint", o.UICodecEndpoint)
+	}
 	return testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:  o.CLIPath,
 		ClientOptions: &client.Options{HostPort: o.HostPort, Namespace: o.Namespace},
@@ -88,5 +95,6 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 		LogFormat:     "json",
 		Stdout:        logs,
 		Stderr:        logs,
+		ExtraArgs:     extra,
 	})
 }

@@ -110,7 +110,8 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		t.Cleanup(apiClient.Close)
 	}
 	deps := wiring.APIDeps(st, apiClient, cfg, keys, log, reg, queue)
-	srv := httptest.NewServer(api.New(deps))
+	srv := httptest.NewServer(checkContract(t, api.New(deps)))
+	checkedServers.Store(srv.URL, true)
 	t.Cleanup(srv.Close)
 
 	people, err := register.Demo(time.Now())
@@ -142,7 +143,8 @@ func (a *App) SecondAPI(t *testing.T) string {
 	deps := a.api
 	deps.Store = Reopen(t, a.Store)
 	deps.Registry = prometheus.NewRegistry()
-	srv := httptest.NewServer(api.New(deps))
+	srv := httptest.NewServer(checkContract(t, api.New(deps)))
+	checkedServers.Store(srv.URL, true)
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -210,6 +212,7 @@ func Do(t testing.TB, base string, r Request) Response {
 	if r.From != "" {
 		client = ClientFrom(t, r.From)
 	}
+	client = contractClient(t, base, client)
 	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -74,5 +74,5 @@ func Activities(st *store.Store, keys Keys, log *slog.Logger) *activities.Activi
 // APIDeps are the HTTP API's dependencies; it starts workflows on queue.
 func APIDeps(st *store.Store, tc client.Client, cfg config.Config, keys Keys, log *slog.Logger, reg *prometheus.Registry, queue string) api.Deps {
 	return api.Deps{Store: st, Temporal: tc, Config: cfg, HashKeys: keys.Hash, Logger: log, Registry: reg,
-		LetterKeys: keys.Letters, TaskQueue: queue}
+		LetterKeys: keys.Letters, TaskQueue: queue, Codec: keys.Payload}
 }
