@@ -186,6 +186,17 @@ type Transition struct {
 // active also activates the credential with the password its activation
 // chose, in this transaction: the workflow is the one writer of both.
 func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
+	err := s.applyTransition(ctx, t)
+	// Two activations of one person racing (Postgres): the loser's
+	// transaction did not see the winner's active NemID and the unique
+	// index refused a second one. Again, it sees it and replaces it.
+	for try := 0; try < 3 && t.Status == workflows.StatusActive && errors.Is(err, gorm.ErrDuplicatedKey); try++ {
+		err = s.applyTransition(ctx, t)
+	}
+	return err
+}
+
+func (s *Store) applyTransition(ctx context.Context, t Transition) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ev := t.Event
 		if ev.Type != "" {
