@@ -139,6 +139,24 @@ func locked() *Error {
 		"the NemID is locked after 3 failed attempts; call support on "+domain.SupportPhone+" or show ID at a Citizen Service centre")
 }
 
+// blockedError answers a blocked NemID: 423 before any secret is checked.
+func blockedError() *Error {
+	return newError(http.StatusLocked, "blocked",
+		"the NemID is blocked; show photo ID at a Citizen Service centre to have it unblocked, or call support on "+domain.SupportPhone)
+}
+
+// refusal answers a credential that refuses every attempt, blocked first
+// (a block outlasts an unlock), or nil.
+func refusal(cred store.Credential) error {
+	switch {
+	case cred.Blocked():
+		return blockedError()
+	case cred.Locked():
+		return locked()
+	}
+	return nil
+}
+
 // settled loads a credential with its expired challenges counted.
 func (c *citizenAPI) settled(ctx context.Context, credentialID string) (store.Credential, error) {
 	cred, err := c.store.SettleExpired(ctx, credentialID, c.now())
@@ -172,6 +190,9 @@ func (c *citizenAPI) credentialForStart(ctx context.Context, userID string) (sto
 // from two devices at once is never refused for it.
 func (c *citizenAPI) beginAttempt(ctx context.Context, cred store.Credential) (string, error) {
 	id, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.BeginAttempt(ctx, cred.ID, c.now()) })
+	if errors.Is(err, store.ErrBlocked) {
+		return "", blockedError()
+	}
 	if errors.Is(err, store.ErrLocked) {
 		return "", locked()
 	}
@@ -244,6 +265,8 @@ func (c *citizenAPI) openChallenge(ctx context.Context, cred store.Credential, k
 	ch := store.Challenge{ID: uuid.NewString(), Kind: kind, CredentialID: cred.ID, CreatedAt: now, ExpiresAt: now.Add(c.challengeTTL())}
 	ch, _, err := c.store.OpenChallenge(ctx, ch, attemptID, randomIndex)
 	switch {
+	case errors.Is(err, store.ErrBlocked):
+		return ch, blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return ch, locked()
 	case errors.Is(err, store.ErrNoCodesLeft):
@@ -282,8 +305,8 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	if err := c.limitUser(ctx, cred.UserID); err != nil {
 		return ch, cred, err
 	}
-	if cred.Locked() {
-		return ch, cred, locked()
+	if err := refusal(cred); err != nil {
+		return ch, cred, err
 	}
 	// Settling counts this challenge when it expired unanswered; the answer
 	// says so even when that count is the one that locks.
@@ -307,6 +330,8 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 func (c *citizenAPI) claim(ctx context.Context, ch store.Challenge) (string, error) {
 	attemptID, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.ClaimChallenge(ctx, ch.ID, c.now()) })
 	switch {
+	case errors.Is(err, store.ErrBlocked):
+		return "", blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return "", locked()
 	case errors.Is(err, store.ErrChallengeExpired):
@@ -351,6 +376,8 @@ func succeeded(err error) error {
 	switch {
 	case errors.Is(err, store.ErrChallengeClosed), errors.Is(err, store.ErrCodeSpent):
 		return challengeClosed()
+	case errors.Is(err, store.ErrBlocked):
+		return blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return locked()
 	case err != nil:

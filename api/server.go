@@ -86,6 +86,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/openapi.json", serveOpenAPI)
 
 	s.citizenRoutes(e)
+	s.credentialRoutes(e)
 	s.consoleRoutes(e)
 
 	staff := e.Group("/v1", s.authenticate, s.idempotent)

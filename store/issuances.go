@@ -34,6 +34,9 @@ type Issuance struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Events       []Event `gorm:"foreignKey:IssuanceID"`
+	// CredentialStatus is its credential's state (Credential.State), nil
+	// before minting; filled by GetIssuance and ListIssuances.
+	CredentialStatus *string `gorm:"-"`
 }
 
 // Event is one line of an issuance's timeline. DedupeKey makes writes
@@ -130,7 +133,32 @@ func (s *Store) GetIssuance(ctx context.Context, id string, scope Scope) (Issuan
 	var iss Issuance
 	q := scope.apply(s.db.WithContext(ctx).Where("id = ?", id))
 	err := q.Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("at, id") }).Take(&iss).Error
-	return iss, notFound(err)
+	if err != nil {
+		return iss, notFound(err)
+	}
+	rows := []Issuance{iss}
+	if err := s.fillCredentialStates(ctx, rows); err != nil {
+		return iss, err
+	}
+	return rows[0], nil
+}
+
+// fillCredentialStates sets CredentialStatus on a page of issuances.
+func (s *Store) fillCredentialStates(ctx context.Context, rows []Issuance) error {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	states, err := s.CredentialStates(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if st, ok := states[rows[i].ID]; ok {
+			rows[i].CredentialStatus = &st
+		}
+	}
+	return nil
 }
 
 // ListFilter selects issuances for a list page.
@@ -162,7 +190,7 @@ func (s *Store) ListIssuances(ctx context.Context, f ListFilter) ([]Issuance, bo
 	if more {
 		rows = rows[:f.Limit]
 	}
-	return rows, more, nil
+	return rows, more, s.fillCredentialStates(ctx, rows)
 }
 
 // Transition is a status change decided by a workflow, with the event that
