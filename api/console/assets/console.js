@@ -25,6 +25,7 @@
     status: '', cursor: '',  // issuances list: filter and next page
     letterCursor: '',        // letters queue: next page
     selected: null,          // the issuance shown in the detail panel
+    credential: null,        // the NemID shown in the find box
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
     listSeq: 0,              // the newest list load; an older answer is dropped
@@ -232,13 +233,14 @@
     } else {
       show('issuances-view', true);
       show('unlock-box', canCancel());
+      show('credential-box', canCancel());
       show('signature-box', state.role === 'caseworker');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
     }
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box']) show(id, false);
+    for (const id of ['whoami', 'issuances-view', 'letters-view', 'detail', 'unlock-box', 'signature-box', 'credential-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -249,14 +251,15 @@
     state.epoch++;
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
-    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null });
+    Object.assign(state, { token: '', role: '', scope: '', status: '', cursor: '', letterCursor: '', selected: null, credential: null });
     el('status-filter').value = '';
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
-    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more']) show(id, false);
+    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'find-form', 'block-form', 'unblock-form']) el(id).reset();
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'credential-view']) show(id, false);
+    el('credential-cards').replaceChildren();
     clearMessage();
     showSignIn();
   }
@@ -519,6 +522,77 @@
     if (state.selected) await openIssuance(state.selected.id); // the timeline records the unlock
   }
 
+  // ---- finding, blocking and unblocking a NemID ----------------------------
+
+  // findCredential looks a NemID up by its 9-digit number, or the person's
+  // current one by CPR (sent in the body: a CPR never goes in a URL).
+  async function findCredential() {
+    const input = el('find-query');
+    const q = input.value.replace(/\s+/g, '');
+    let c;
+    if (/^\d{9}$/.test(q)) {
+      c = await api('GET', `/v1/credentials/${encodeURIComponent(q)}`);
+    } else if (/^\d{6}-?\d{4}$/.test(q)) {
+      c = await api('POST', '/v1/credentials/search', { body: { cpr: q } });
+    } else {
+      say('Enter a 9-digit NemID number or a CPR number (DDMMYY-SSSS).', 'error');
+      input.focus();
+      return;
+    }
+    renderCredential(c);
+    clearMessage();
+  }
+
+  function renderCredential(c) {
+    state.credential = c;
+    el('credential-user-id').textContent = c.user_id;
+    el('credential-status').textContent = c.status;
+    el('credential-issuance').textContent = c.issuance_id;
+    el('credential-cards').replaceChildren(...c.cards.map((card) => {
+      const tr = node('tr');
+      tr.dataset.testid = 'credential-card';
+      tr.append(node('td', card.card_number, 'mono'), node('td', card.status), node('td', card.unspent, 'right'));
+      return tr;
+    }));
+    show('block-form', c.status !== 'blocked' && c.status !== 'revoked');
+    show('unblock-form', c.status === 'blocked' || c.status === 'locked');
+    show('credential-view', true);
+  }
+
+  async function blockCredential() {
+    const reason = el('block-reason');
+    if (!reason.value.trim()) {
+      say('Enter why the NemID is blocked.', 'error');
+      reason.focus();
+      return;
+    }
+    const c = await api('POST', `/v1/credentials/${encodeURIComponent(state.credential.user_id)}/block`, { body: { reason: reason.value.trim() } });
+    el('block-form').reset();
+    renderCredential(c);
+    say(`NemID ${c.user_id} is blocked: every logon is refused and its sessions have ended.`, 'ok');
+  }
+
+  async function unblockCredential() {
+    const number = el('unblock-doc-number');
+    const expires = el('unblock-doc-expires');
+    const photoID = { type: el('unblock-doc-type').value, number: number.value.trim(), expires: expires.value };
+    if (!photoID.number) {
+      say('Enter the number of the photo ID shown.', 'error');
+      number.focus();
+      return;
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(photoID.expires)) {
+      say('Enter the expiry date of the photo ID shown.', 'error');
+      expires.focus();
+      return;
+    }
+    const body = { cpr: el('unblock-cpr').value.trim(), document: photoID };
+    const c = await api('POST', `/v1/credentials/${encodeURIComponent(state.credential.user_id)}/unblock`, { body });
+    el('unblock-form').reset();
+    renderCredential(c);
+    say(`NemID ${c.user_id} is unblocked; the person can log on again.`, 'ok');
+  }
+
   // ---- letters (post) ------------------------------------------------------
 
   async function loadLetters(more) {
@@ -638,6 +712,9 @@
     });
     onSubmit('cancel-form', 'Could not cancel the issuance', cancelSelected);
     onSubmit('unlock-form', 'Could not unlock', unlock);
+    onSubmit('find-form', 'Could not find the NemID', findCredential);
+    onSubmit('block-form', 'Could not block the NemID', blockCredential);
+    onSubmit('unblock-form', 'Could not unblock the NemID', unblockCredential);
     onSubmit('pickup-form', 'Could not confirm the pickup', confirmPickup);
     onSubmit('signature-form', 'Could not upgrade to public digital signature', upgradeSignature);
     el('signout').addEventListener('click', signOut);
