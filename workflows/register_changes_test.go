@@ -98,7 +98,9 @@ func (f *sweepFakes) list(context.Context) ([]RegisterChangeRef, error) {
 	return append([]RegisterChangeRef(nil), f.pending...), nil
 }
 
-func (f *sweepFakes) stop(_ context.Context, c RegisterChangeRef) ([]string, error) { return f.open[c.ID], nil }
+func (f *sweepFakes) stop(_ context.Context, c RegisterChangeRef) ([]string, error) {
+	return f.open[c.ID], nil
+}
 
 func (f *sweepFakes) apply(_ context.Context, c RegisterChangeRef) error {
 	f.mu.Lock()
