@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/letterkeys"
 	"github.com/opennemid/nemid/register"
@@ -64,28 +62,8 @@ func (a *Activities) RecordTransition(ctx context.Context, in workflows.Transiti
 	if err != nil {
 		return fmt.Errorf("record %s %s for issuance %s: %w", in.Status, in.EventType, in.IssuanceID, err)
 	}
-	return nil
-}
-
-// RevokeCredentials makes an issuance's unactivated credentials unusable
-// and purges a handover document still held: its key is destroyed first, so
-// a failure in between leaves a document that is already gone, and a retry
-// finishes the purge.
-func (a *Activities) RevokeCredentials(ctx context.Context, issuanceID string) error {
-	held, err := a.Store.HeldHandoverLetterIDs(ctx, issuanceID)
-	if err != nil {
-		return fmt.Errorf("list the held handover documents of %s: %w", issuanceID, err)
-	}
-	for _, id := range held {
-		if a.LetterKeys == nil {
-			return temporal.NewNonRetryableApplicationError("no letter key directory configured (NEMID_LETTER_KEY_DIR)", workflows.ErrTypeInvalid, nil)
-		}
-		if err := a.LetterKeys.Destroy(id); err != nil {
-			return fmt.Errorf("revoke credentials of %s: %w", issuanceID, err)
-		}
-	}
-	if err := a.Store.RevokeCredential(ctx, issuanceID); err != nil {
-		return fmt.Errorf("revoke credentials of %s: %w", issuanceID, err)
+	if in.Status == workflows.StatusActive {
+		return a.shredReplaced(ctx, in.IssuanceID)
 	}
 	return nil
 }

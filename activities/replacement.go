@@ -57,6 +57,9 @@ func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementIn
 			return workflows.ReplacementResult{CardNumber: card.CardNumber, LetterID: letterID}, nil
 		case errors.Is(err, store.ErrCardNumberTaken):
 			continue
+		case errors.Is(err, store.ErrCredentialRevoked):
+			return workflows.ReplacementResult{}, temporal.NewNonRetryableApplicationError(
+				"credential "+cred.ID+" was revoked: no replacement card is made for it", workflows.ErrTypeConflict, err)
 		default:
 			return workflows.ReplacementResult{}, err
 		}
@@ -87,15 +90,19 @@ func (a *Activities) newReplacement(cred store.Credential, issuanceID string, se
 	}, nil
 }
 
-// replacementRecipient: an abroad order's address for abroad-path people;
+// replacementRecipient: care of the issuing centre for a person under
+// address protection, as the register says now (it may have been turned on
+// since the issuance); an abroad order's address for abroad-path people;
 // otherwise the registered address, except for people who may not receive
-// post there (address protection, or living abroad after a counter
-// issuance): they collect the card at the centre that issued, as the
-// reminder does (workflows.reminderRecipient).
+// post there (living abroad after a counter issuance): they collect the
+// card at the centre that issued, as the reminder does.
 func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuance, now time.Time) (workflows.Recipient, error) {
 	person, err := a.personByHash(ctx, iss.CPRHash, now)
 	if err != nil {
 		return workflows.Recipient{}, err
+	}
+	if person.AddressProtected {
+		return careOfIssuingCentre(person.Name, iss)
 	}
 	if iss.Path == domain.PathAbroad {
 		return a.orderAddress(ctx, iss.ID, person.Name)
@@ -104,11 +111,18 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 		addr := person.RegisteredAddress()
 		return workflows.Recipient{Name: person.Name, Lines: addr.Lines, Postcode: addr.Postcode, City: addr.City, Country: addr.Country}, nil
 	}
-	code := ""
-	if iss.Centre != nil {
+	return careOfIssuingCentre(person.Name, iss)
+}
+
+// careOfIssuingCentre addresses a later letter to the person care of the
+// centre that issued the NemID; a NemID issued by a bank or from abroad
+// has no centre, and its letters wait at KBH (DESIGN.md §6).
+func careOfIssuingCentre(name string, iss store.Issuance) (workflows.Recipient, error) {
+	code := domain.DefaultCareOfCentre
+	if iss.Centre != nil && *iss.Centre != "" {
 		code = *iss.Centre
 	}
-	to, err := workflows.CareOfCentre(person.Name, code)
+	to, err := workflows.CareOfCentre(name, code)
 	if err != nil {
 		return workflows.Recipient{}, permanent("the person may not receive post at the registered address", err)
 	}

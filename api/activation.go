@@ -50,6 +50,9 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if cred.Blocked() {
+		return blockedError()
+	}
 	attemptID, err := c.beginAttempt(ctx, cred)
 	if err != nil {
 		return err

@@ -37,7 +37,17 @@ func (p Principal) Actor() string { return p.Role + ":" + p.Scope }
 // ActorName is the name beside Actor on a timeline: nil for a citizen.
 func (p Principal) ActorName() *string { return store.NameOrNil(p.Name) }
 
-// storeScope turns the principal into the read restriction it implies.
+// readScope is what the principal may read: its action scope and, for a
+// caseworker, every bank-path issuance too (people bring them to any
+// centre, e.g. for the public-signature upgrade; DESIGN.md §4).
+func (p Principal) readScope() store.Scope {
+	sc := p.storeScope()
+	sc.BankPathToo = p.Role == RoleCaseworker
+	return sc
+}
+
+// storeScope turns the principal into the restriction on what it may act
+// on (cancel, hand over, confirm a pickup).
 func (p Principal) storeScope() store.Scope {
 	switch p.Role {
 	case RoleCaseworker:

@@ -28,7 +28,8 @@ type citizenAPI struct {
 // citizenRoutes registers the routes citizens call with their credentials
 // rather than a token: activation, logon, /v1/me, and support. None of them
 // goes through the idempotency store: a stored logon answer would keep a
-// session token in plaintext. Unlock is staff's, on a group of its own.
+// session token in plaintext. Support's routes on credentials are
+// credentialRoutes'.
 func (s *Server) citizenRoutes(e *echo.Echo) {
 	c := &citizenAPI{Server: s, loginFloor: &answerFloor{}, activationFloor: &answerFloor{}}
 	e.POST("/v1/activations", c.startActivation, c.limitAddress)
@@ -38,9 +39,6 @@ func (s *Server) citizenRoutes(e *echo.Echo) {
 	e.GET("/v1/me", c.me, c.limitAddress)
 	e.POST("/v1/logout", c.logout, c.limitAddress)
 	e.GET("/v1/support", c.support, c.limitAddress)
-
-	staff := e.Group("/v1/credentials", s.authenticate, s.idempotent)
-	staff.POST("/:user_id/unlock", c.unlock)
 }
 
 // Defaults of DESIGN.md §5, for a Config not read from the environment.
@@ -139,6 +137,24 @@ func locked() *Error {
 		"the NemID is locked after 3 failed attempts; call support on "+domain.SupportPhone+" or show ID at a Citizen Service centre")
 }
 
+// blockedError answers a blocked NemID: 423 before any secret is checked.
+func blockedError() *Error {
+	return newError(http.StatusLocked, "blocked",
+		"the NemID is blocked; show photo ID at a Citizen Service centre to have it unblocked, or call support on "+domain.SupportPhone)
+}
+
+// refusal answers a credential that refuses every attempt, blocked first
+// (a block outlasts an unlock), or nil.
+func refusal(cred store.Credential) error {
+	switch {
+	case cred.Blocked():
+		return blockedError()
+	case cred.Locked():
+		return locked()
+	}
+	return nil
+}
+
 // settled loads a credential with its expired challenges counted.
 func (c *citizenAPI) settled(ctx context.Context, credentialID string) (store.Credential, error) {
 	cred, err := c.store.SettleExpired(ctx, credentialID, c.now())
@@ -172,6 +188,9 @@ func (c *citizenAPI) credentialForStart(ctx context.Context, userID string) (sto
 // from two devices at once is never refused for it.
 func (c *citizenAPI) beginAttempt(ctx context.Context, cred store.Credential) (string, error) {
 	id, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.BeginAttempt(ctx, cred.ID, c.now()) })
+	if errors.Is(err, store.ErrBlocked) {
+		return "", blockedError()
+	}
 	if errors.Is(err, store.ErrLocked) {
 		return "", locked()
 	}
@@ -244,6 +263,8 @@ func (c *citizenAPI) openChallenge(ctx context.Context, cred store.Credential, k
 	ch := store.Challenge{ID: uuid.NewString(), Kind: kind, CredentialID: cred.ID, CreatedAt: now, ExpiresAt: now.Add(c.challengeTTL())}
 	ch, _, err := c.store.OpenChallenge(ctx, ch, attemptID, randomIndex)
 	switch {
+	case errors.Is(err, store.ErrBlocked):
+		return ch, blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return ch, locked()
 	case errors.Is(err, store.ErrNoCodesLeft):
@@ -282,8 +303,8 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	if err := c.limitUser(ctx, cred.UserID); err != nil {
 		return ch, cred, err
 	}
-	if cred.Locked() {
-		return ch, cred, locked()
+	if err := refusal(cred); err != nil {
+		return ch, cred, err
 	}
 	// Settling counts this challenge when it expired unanswered; the answer
 	// says so even when that count is the one that locks.
@@ -307,6 +328,8 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 func (c *citizenAPI) claim(ctx context.Context, ch store.Challenge) (string, error) {
 	attemptID, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.ClaimChallenge(ctx, ch.ID, c.now()) })
 	switch {
+	case errors.Is(err, store.ErrBlocked):
+		return "", blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return "", locked()
 	case errors.Is(err, store.ErrChallengeExpired):
@@ -351,6 +374,8 @@ func succeeded(err error) error {
 	switch {
 	case errors.Is(err, store.ErrChallengeClosed), errors.Is(err, store.ErrCodeSpent):
 		return challengeClosed()
+	case errors.Is(err, store.ErrBlocked):
+		return blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return locked()
 	case err != nil:

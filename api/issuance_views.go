@@ -21,6 +21,7 @@ type issuanceView struct {
 	Representation  *string     `json:"representation"`
 	Bank            *string     `json:"bank"`
 	PublicSignature *bool       `json:"public_signature"`
+	CredentialState *string     `json:"credential_status"`
 	CreatedAt       time.Time   `json:"created_at"`
 	UpdatedAt       time.Time   `json:"updated_at"`
 	Deadline        *time.Time  `json:"deadline"`
@@ -52,7 +53,7 @@ func viewIssuance(iss store.Issuance) (issuanceView, error) {
 	v := issuanceView{
 		ID: iss.ID, Path: iss.Path, Status: iss.Status, CPRMasked: iss.CPRMasked,
 		Centre: iss.Centre, Representation: iss.Representation, Bank: iss.Bank,
-		PublicSignature: iss.PublicSignature, CreatedAt: stamp(iss.CreatedAt), UpdatedAt: stamp(iss.UpdatedAt),
+		PublicSignature: iss.PublicSignature, CredentialState: iss.CredentialStatus, CreatedAt: stamp(iss.CreatedAt), UpdatedAt: stamp(iss.UpdatedAt),
 		Deadline: stampPtr(iss.Deadline), Reasons: []Detail{}, Timeline: make([]eventView, 0, len(iss.Events)),
 	}
 	if iss.Reasons != "" {

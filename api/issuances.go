@@ -203,7 +203,7 @@ func (s *Server) getIssuance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	iss, err := s.scopedIssuance(c, p)
+	iss, err := s.issuanceIn(c, p.readScope())
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) listIssuances(c echo.Context) error {
 	if err := oneOf("path", c.QueryParam("path"), domain.Paths()); err != nil {
 		return err
 	}
-	f := store.ListFilter{Scope: p.storeScope(), Status: c.QueryParam("status"), Path: c.QueryParam("path"),
+	f := store.ListFilter{Scope: p.readScope(), Status: c.QueryParam("status"), Path: c.QueryParam("path"),
 		Centre: c.QueryParam("centre"), Rep: c.QueryParam("representation"), BankID: c.QueryParam("bank"),
 		After: after, Limit: limit}
 	rows, more, err := s.store.ListIssuances(c.Request().Context(), f)
@@ -328,10 +328,17 @@ func (s *Server) cancelIssuance(c echo.Context) error {
 	return s.respondIssuance(c, iss.ID, p)
 }
 
-// scopedIssuance loads the issuance named in the path, within the caller's
-// scope: another centre's, representation's or bank's answers 404.
+// scopedIssuance loads the issuance named in the path for an action, within
+// the caller's action scope: another centre's, representation's or bank's
+// answers 404.
 func (s *Server) scopedIssuance(c echo.Context, p Principal) (store.Issuance, error) {
-	iss, err := s.store.GetIssuance(c.Request().Context(), c.Param("id"), p.storeScope())
+	return s.issuanceIn(c, p.storeScope())
+}
+
+// issuanceIn loads the issuance named in the path within scope; outside it
+// answers 404, so its existence is not revealed.
+func (s *Server) issuanceIn(c echo.Context, scope store.Scope) (store.Issuance, error) {
+	iss, err := s.store.GetIssuance(c.Request().Context(), c.Param("id"), scope)
 	if errors.Is(err, store.ErrNotFound) {
 		return iss, notFoundError("issuance")
 	}
@@ -339,7 +346,7 @@ func (s *Server) scopedIssuance(c echo.Context, p Principal) (store.Issuance, er
 }
 
 func (s *Server) respondIssuance(c echo.Context, id string, p Principal) error {
-	iss, err := s.store.GetIssuance(c.Request().Context(), id, p.storeScope())
+	iss, err := s.store.GetIssuance(c.Request().Context(), id, p.readScope())
 	if err != nil {
 		return err
 	}
@@ -354,7 +361,7 @@ func (s *Server) liveState(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	iss, err := s.scopedIssuance(c, p)
+	iss, err := s.issuanceIn(c, p.readScope())
 	if err != nil {
 		return err
 	}

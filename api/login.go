@@ -58,8 +58,8 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cred.Locked() {
-		return locked()
+	if err := refusal(cred); err != nil {
+		return err
 	}
 	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
 		// Nothing to guess: an unactivated or revoked NemID has no password.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,4 +48,33 @@ func TestEveryRouteIsInTheOpenAPIDocument(t *testing.T) {
 		_, ok = ops[strings.ToLower(r.Method)]
 		require.True(t, ok, "method %s of %s is not in openapi.json", r.Method, path)
 	}
+}
+
+// TestAuditActionsAreTheDocumentsAndTheConsoles: the actions the log
+// records, the document's enum and the console's filter are one list.
+func TestAuditActionsAreTheDocumentsAndTheConsoles(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	require.NoError(t, err)
+	var spec struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &spec))
+	documented := spec.Components.Schemas["AuditEntry"].Properties["action"].Enum
+	require.ElementsMatch(t, store.AuditActions(), documented, "openapi.json's AuditEntry.action enum")
+
+	js, err := os.ReadFile("console/assets/console.js")
+	require.NoError(t, err)
+	list := regexp.MustCompile(`(?s)const AUDIT_ACTIONS = \[(.*?)\];`).FindSubmatch(js)
+	require.NotNil(t, list, "console.js declares AUDIT_ACTIONS")
+	var console []string
+	for _, m := range regexp.MustCompile(`'([a-z_]+)'`).FindAllSubmatch(list[1], -1) {
+		console = append(console, string(m[1]))
+	}
+	require.ElementsMatch(t, store.AuditActions(), console, "console.js's AUDIT_ACTIONS")
 }

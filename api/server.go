@@ -91,6 +91,7 @@ func New(d Deps) *echo.Echo {
 	e.GET("/openapi.json", serveOpenAPI)
 
 	s.citizenRoutes(e)
+	s.credentialRoutes(e)
 	s.consoleRoutes(e)
 	s.codecRoutes(e)
 

@@ -1,14 +1,19 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
 )
+
+type unlockRequest struct {
+	CPR      string           `json:"cpr"`
+	Document *domain.Document `json:"document"`
+}
 
 type unlockView struct {
 	UserID         string `json:"user_id"`
@@ -19,32 +24,28 @@ type unlockView struct {
 }
 
 // unlock clears a credential's lock and failure count after a caseworker
-// (or admin) checked the person's ID, and records it on the issuance's
-// timeline as `unlocked`. Like every staff action it stays within scope: a
-// caseworker unlocks credentials issued at their own centre, and another
-// centre's answers 404 without revealing that it exists.
+// of any centre (people walk into any centre) or an admin checked the
+// person's photo ID and CPR number (DESIGN.md §4: 422 person_mismatch when
+// the CPR is not the holder's, also when it is missing). It is recorded on
+// the issuance's timeline as `unlocked` and in the audit log; a block
+// stays (only unblock lifts it).
 func (c *citizenAPI) unlock(ec echo.Context) error {
-	p, err := requireRole(ec, RoleCaseworker, RoleAdmin)
+	p, cred, err := c.staffCredential(ec)
 	if err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
-	cred, err := c.store.CredentialByUserID(ctx, ec.Param("user_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundError("credential")
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := c.store.GetIssuance(ctx, cred.IssuanceID, p.storeScope()); errors.Is(err, store.ErrNotFound) {
-		return notFoundError("credential")
-	} else if err != nil {
+	var req unlockRequest
+	if err := decodeStrict(ec, &req); err != nil {
 		return err
 	}
 	now := c.now()
+	if err := c.identityChecked(req.CPR, req.Document, cred, now); err != nil {
+		return err
+	}
 	ev := store.Event{DedupeKey: "unlocked:" + uuid.NewString(), At: now, Type: "unlocked", Actor: p.Actor(), ActorName: p.ActorName(),
-		Detail: "credential unlocked after an identity check"}
-	wasLocked, err := c.store.Unlock(ctx, cred.ID, ev, p.audit(store.AuditCredentialUnlocked, store.CredentialTarget(cred.UserID)))
+		Detail: "credential unlocked after an identity check (" + string(req.Document.Type) + ")"}
+	audit := p.audit(store.AuditCredentialUnlocked, store.CredentialTarget(cred.UserID))
+	wasLocked, err := c.store.Unlock(ec.Request().Context(), cred.ID, ev, audit)
 	if err != nil {
 		return err
 	}

@@ -74,19 +74,31 @@ var authzMatrix = []authzRow{
 	{"POST /v1/issuances", "/v1/issuances", abroadApplication, [principals]int{422, 422, 422, 422, 422, 422, 422, 422, 422, 401, 401}},
 	{"GET /v1/issuances", "/v1/issuances", nil, [principals]int{401, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401}},
 	{"GET /v1/issuances/{id}", "/v1/issuances/{counter}", nil, [principals]int{401, 200, 404, 404, 404, 404, 404, 403, 200, 401, 401}},
-	// DESIGN §4 lets caseworkers of every centre see bank issuances; the API does not yet (404): flip cwKBH and cwAAR to 200 then.
-	{"GET /v1/issuances/{id}", "/v1/issuances/{bank}", nil, [principals]int{401, 404, 404, 404, 404, 200, 404, 403, 200, 401, 401}},
+	// Caseworkers of every centre see bank-path issuances (DESIGN §4).
+	{"GET /v1/issuances/{id}", "/v1/issuances/{bank}", nil, [principals]int{401, 200, 200, 404, 404, 200, 404, 403, 200, 401, 401}},
 	{"GET /v1/issuances/{id}", "/v1/issuances/{abroad}", nil, [principals]int{401, 404, 404, 200, 404, 404, 404, 403, 200, 401, 401}},
-	{"GET /v1/issuances/{id}/live", "/v1/issuances/{bank}/live", nil, [principals]int{401, 404, 404, 404, 404, 200, 404, 403, 200, 401, 401}},
+	{"GET /v1/issuances/{id}/live", "/v1/issuances/{bank}/live", nil, [principals]int{401, 200, 200, 404, 404, 200, 404, 403, 200, 401, 401}},
 	{"POST /v1/issuances/{id}/cancel", "/v1/issuances/{counter}/cancel", map[string]any{"reason": "matrix"}, [principals]int{401, 409, 404, 403, 403, 403, 403, 403, 409, 401, 401}},
 	{"POST /v1/issuances/{id}/handover", "/v1/issuances/{counter}/handover", nil, [principals]int{401, 410, 404, 403, 403, 403, 403, 403, 403, 401, 401}},
-	// DESIGN §9's body {"cpr","document"} is refused as malformed (400) until the API reads cpr; then 422 person_mismatch.
-	{"POST /v1/issuances/{id}/public-signature", "/v1/issuances/{bank}/public-signature", wrongPerson, [principals]int{401, 400, 400, 403, 403, 403, 403, 403, 403, 401, 401}},
+	// Another person's CPR: 422 person_mismatch for the caseworkers let through (DESIGN §9).
+	{"POST /v1/issuances/{id}/public-signature", "/v1/issuances/{bank}/public-signature", wrongPerson, [principals]int{401, 422, 422, 403, 403, 403, 403, 403, 403, 401, 401}},
 	{"POST /v1/issuances/{id}/pickup", "/v1/issuances/{abroad}/pickup", pickupBody, [principals]int{401, 403, 403, 409, 404, 403, 403, 403, 403, 401, 401}},
 	{"GET /v1/letters", "/v1/letters?status=queued", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 200, 200, 401, 401}},
 	{"GET /v1/letters/{id}/pdf", "/v1/letters/{letter}/pdf", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401}},
 	{"POST /v1/letters/{id}/dispatched", "/v1/letters/{letter2}/dispatched", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401}},
-	{"POST /v1/credentials/{user_id}/unlock", "/v1/credentials/{user}/unlock", nil, [principals]int{401, 200, 404, 403, 403, 403, 403, 403, 200, 401, 401}},
+	// Support acts on any NemID (people walk into any centre); another person's CPR changes nothing.
+	{"POST /v1/credentials/{user_id}/unlock", "/v1/credentials/{user}/unlock", notTheHolder, [principals]int{401, 422, 422, 403, 403, 403, 403, 403, 422, 401, 401}},
+	{"POST /v1/credentials/{user_id}/unblock", "/v1/credentials/{user}/unblock", notTheHolder, [principals]int{401, 422, 422, 403, 403, 403, 403, 403, 422, 401, 401}},
+	{"POST /v1/credentials/{user_id}/block", "/v1/credentials/{user}/block", nil, [principals]int{401, 400, 400, 403, 403, 403, 403, 403, 400, 401, 401}},
+	{"GET /v1/credentials/{user_id}", "/v1/credentials/{user}", nil, [principals]int{401, 200, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
+	{"POST /v1/credentials/search", "/v1/credentials/search", map[string]any{"cpr": invalidCPR}, [principals]int{401, 422, 422, 403, 403, 403, 403, 403, 422, 401, 401}},
+	{"GET /v1/tokens", "/v1/tokens", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401}},
+	{"POST /v1/tokens", "/v1/tokens", map[string]any{"role": "nobody", "scope": "x"}, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 422, 401, 401}},
+	{"POST /v1/tokens/{id}/revoke", "/v1/tokens/no-such-token/revoke", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 404, 401, 401}},
+	{"GET /v1/audit", "/v1/audit", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401}},
+	// An embassy reads its own representation's fees (PARIS has none: still 200).
+	{"GET /v1/fees", "/v1/fees", nil, [principals]int{401, 403, 403, 200, 200, 403, 403, 403, 200, 401, 401}},
+	{"GET /v1/fees", "/v1/fees?representation=LONDON", nil, [principals]int{401, 403, 403, 200, 403, 403, 403, 403, 200, 401, 401}},
 	// Citizens authenticate with their credentials: a staff token is no key here.
 	{"POST /v1/activations", "/v1/activations", unknownUser, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/activations/{id}", "/v1/activations/00000000-0000-0000-0000-000000000000", codeAnswer, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
@@ -94,6 +106,8 @@ var authzMatrix = []authzRow{
 	{"POST /v1/logins/{id}", "/v1/logins/00000000-0000-0000-0000-000000000000", map[string]any{"code": "000000"}, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	{"GET /v1/me", "/v1/me", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/logout", "/v1/logout", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /v1/me/block", "/v1/me/block", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /v1/me/password", "/v1/me/password", map[string]any{"current_password": "Kodeord2024", "new_password": "Kodeord2025"}, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"GET /v1/support", "/v1/support", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 }
 
@@ -108,6 +122,7 @@ var (
 	bankApplication   = map[string]any{"path": "bank", "cpr": invalidCPR, "bank": "1234", "agreement_id": "M-1", "photo_id_shown": true}
 	abroadApplication = abroadOrder(invalidCPR, nil)
 	wrongPerson       = map[string]any{"cpr": "0101901234", "document": map[string]any{"type": "passport", "number": "M2", "expires": "2040-01-01"}}
+	notTheHolder      = map[string]any{"cpr": anne, "document": map[string]any{"type": "passport", "number": "M3", "expires": "2040-01-01"}}
 	pickupBody        = map[string]any{"document_number": "DP1234567", "fee_paid_dkk": 200, "receipt": "M-1"}
 	unknownUser       = map[string]any{"user_id": "000000001", "temporary_password": "000000"}
 	unknownLogon      = map[string]any{"user_id": "000000001", "password": "Kodeord2024"}

@@ -91,8 +91,15 @@ func TestBankIssuanceFromLettersToPublicSignature(t *testing.T) {
 		require.Equal(t, http.StatusOK, mine.Status)
 		require.NotEmpty(t, mine.JSON["items"])
 		assert.Equal(t, id, mine.JSON["items"].([]any)[0].(map[string]any)["id"], "the bank lists its own issuance")
+		for _, centre := range []string{"caseworker:KBH", "caseworker:AAR"} {
+			assert.Equal(t, http.StatusOK, app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id,
+				Token: app.Tokens[centre]}).Status, "people bring a bank's NemID to any centre: %s reads it", centre)
+			listed := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances?path=bank", Token: app.Tokens[centre]})
+			require.Equal(t, http.StatusOK, listed.Status)
+			assert.Contains(t, idsOf(listed), id, "%s lists bank-path issuances", centre)
+		}
 		assert.Equal(t, http.StatusNotFound, app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id,
-			Token: app.Tokens["caseworker:KBH"]}).Status, "a bank's issuance is not a centre's to read")
+			Token: app.Tokens["embassy:LONDON"]}).Status, "an embassy does not see bank issuances")
 
 		upgrade := func(token string, body any) testenv.Response {
 			return app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/public-signature", Token: token, Body: body})
@@ -211,4 +218,16 @@ func timelineDetails(res testenv.Response) string {
 		out += e.(map[string]any)["detail"].(string) + "\n"
 	}
 	return out
+}
+
+// idsOf lists the ids of a list answer's items, in order.
+func idsOf(res testenv.Response) []string {
+	var ids []string
+	items, _ := res.JSON["items"].([]any)
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			ids = append(ids, m["id"].(string))
+		}
+	}
+	return ids
 }

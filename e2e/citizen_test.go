@@ -314,15 +314,36 @@ func TestThreeFailuresLockUntilACaseworkerUnlocks(t *testing.T) {
 		}
 
 		unlockPath := "/v1/credentials/" + p.userID + "/unlock"
-		anonymous := citizen(t, app, unlockPath, nil)
-		assert.Equal(t, http.StatusUnauthorized, anonymous.Status)
-		post := app.Do(t, testenv.Request{Method: "POST", Path: unlockPath, Token: app.Tokens["post:post"]})
-		assert.Equal(t, http.StatusForbidden, post.Status)
-		unknown := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/credentials/123456789/unlock", Token: app.Tokens["caseworker:AAR"]})
-		assert.Equal(t, http.StatusNotFound, unknown.Status)
-		otherCentre := app.Do(t, testenv.Request{Method: "POST", Path: unlockPath, Token: app.Tokens["caseworker:AAR"]})
-		assert.Equal(t, http.StatusNotFound, otherCentre.Status, "another centre's credential is out of scope")
-		unlock := app.Do(t, testenv.Request{Method: "POST", Path: unlockPath, Token: app.Tokens["caseworker:KBH"]})
+		checked := map[string]any{"cpr": soeren, "document": passport}
+		refusals := []struct {
+			name   string
+			token  string
+			path   string
+			body   any
+			status int
+			code   string
+		}{
+			{"no token", "", unlockPath, checked, 401, "unauthorized"},
+			{"the post provider", app.Tokens["post:post"], unlockPath, checked, 403, "forbidden"},
+			{"an unknown NemID", app.Tokens["caseworker:AAR"], "/v1/credentials/123456789/unlock", checked, 404, "not_found"},
+			{"no identity check at all", app.Tokens["caseworker:KBH"], unlockPath, nil, 400, "invalid_request"},
+			{"no CPR", app.Tokens["caseworker:KBH"], unlockPath, map[string]any{"document": passport}, 422, "person_mismatch"},
+			{"another person's CPR", app.Tokens["caseworker:KBH"], unlockPath, map[string]any{"cpr": anne, "document": passport}, 422, "person_mismatch"},
+			{"an expired photo ID", app.Tokens["caseworker:KBH"], unlockPath,
+				map[string]any{"cpr": soeren, "document": map[string]any{"type": "passport", "number": "P1", "expires": "2001-01-01"}}, 422, "document_expired"},
+		}
+		for _, r := range refusals {
+			res := app.Do(t, testenv.Request{Method: "POST", Path: r.path, Token: r.token, Body: r.body})
+			assert.Equal(t, r.status, res.Status, "%s: %s", r.name, res.Body)
+			if r.status == http.StatusUnprocessableEntity {
+				assert.Equal(t, []string{r.code}, codesOf(res), r.name)
+			} else {
+				assert.Equal(t, r.code, errorCode(res), r.name)
+			}
+		}
+		assert.Equal(t, "locked", errorCode(citizen(t, app, "/v1/logins", rightPassword)), "a refused unlock lifts nothing")
+		// People walk into any centre: a caseworker of another centre unlocks.
+		unlock := app.Do(t, testenv.Request{Method: "POST", Path: unlockPath, Token: app.Tokens["caseworker:AAR"], Body: checked})
 		require.Equal(t, http.StatusOK, unlock.Status, string(unlock.Body))
 		assert.Equal(t, true, unlock.JSON["was_locked"])
 		logon(t, app, p)

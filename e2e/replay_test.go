@@ -70,6 +70,17 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	cancelForReplay(t, app, app.Tokens["admin:all"], id)
 	runs["abroad_pickup_cancelled"] = id
 
+	// The register records a death while the issuance waits for its
+	// handover: the workflow ends it rejected (version person-deceased).
+	died := create(t, app, "0101400000")
+	require.Equal(t, http.StatusCreated, died.Status, string(died.Body))
+	id = died.JSON["id"].(string)
+	waitForStatus(t, app, id, "awaiting_handover")
+	require.NoError(t, app.Temporal.SignalWorkflow(context.Background(), workflows.IssuanceWorkflowID(id), "",
+		workflows.SignalPersonDeceased, workflows.PersonDeceased{ChangeID: 1}))
+	waitForStatus(t, app, id, "rejected")
+	runs["counter_handover_deceased"] = id
+
 	// A third run with a short activation window reaches the reminder and
 	// the expiry, on an app of its own.
 	short := testenv.NewApp(t, testenv.SQLite(t), testenv.Options{Configure: func(c *config.Config) {

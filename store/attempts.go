@@ -40,7 +40,8 @@ type Attempt struct {
 func (Attempt) TableName() string { return "secret_attempts" }
 
 // BeginAttempt reserves the right to verify one secret of a credential. It
-// answers ErrLocked when the credential is locked, and ErrAttemptsInFlight
+// answers ErrBlocked when the credential is blocked, ErrLocked when it is
+// locked, and ErrAttemptsInFlight
 // when the failures counted and the attempts in flight already fill the
 // budget (each of them may be the wrong secret that locks it): the caller
 // waits for them to end and asks again.
@@ -56,6 +57,9 @@ func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time) 
 	c, err := lockedCredential(tx, dialect, credentialID)
 	if err != nil {
 		return err
+	}
+	if c.Blocked() {
+		return ErrBlocked
 	}
 	if c.Locked() {
 		return ErrLocked

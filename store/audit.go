@@ -55,6 +55,9 @@ const (
 	AuditLetterPDFFetched        = "letter_pdf_fetched"             // the post provider fetched a letter's PDF
 	AuditLetterDispatched        = "letter_dispatched"              // a letter marked dispatched (its PDF purged)
 	AuditCredentialUnlocked      = "credential_unlocked"            // a lock lifted after an ID check
+	AuditCredentialBlocked       = "credential_blocked"             // a NemID blocked (by support or the person)
+	AuditCredentialUnblocked     = "credential_unblocked"           // a block lifted after an ID check
+	AuditCredentialLookedUp      = "credential_looked_up"           // support read a NemID (by number or CPR)
 	AuditTokenCreated            = "token_created"                  // a staff token issued
 	AuditTokenRevoked            = "token_revoked"                  // a staff token revoked
 )
@@ -62,7 +65,8 @@ const (
 var auditActions = []string{
 	AuditIssuanceCreated, AuditIssuanceCancelled, AuditHandoverConfirmed, AuditHandoverPDFFetched,
 	AuditPickupConfirmed, AuditPublicSignatureUpgraded, AuditLetterPDFFetched, AuditLetterDispatched,
-	AuditCredentialUnlocked, AuditTokenCreated, AuditTokenRevoked,
+	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp,
+	AuditTokenCreated, AuditTokenRevoked,
 }
 
 // AuditActions lists the actions the log records.

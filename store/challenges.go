@@ -197,6 +197,9 @@ func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, attemptID strin
 		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
 			return fmt.Errorf("end attempt: %w", err)
 		}
+		if c.Blocked() {
+			return ErrBlocked
+		}
 		if c.Locked() {
 			return ErrLocked
 		}
@@ -325,10 +328,12 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if res.RowsAffected == 0 {
 			return ErrCodeSpent
 		}
-		cred := tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL", ch.CredentialID)
+		cred := tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL AND blocked_at IS NULL", ch.CredentialID)
 		if ch.Kind == ChallengeActivation {
 			// Revoked meanwhile (the issuance ended): nothing to activate.
 			cred = cred.Where("status = ?", CredentialPending)
+		} else {
+			cred = cred.Where("status = ?", CredentialActive) // not revoked meanwhile
 		}
 		res = cred.Update("failed_attempts", 0)
 		if res.Error != nil {
@@ -358,6 +363,9 @@ func credentialRefusal(tx *gorm.DB, credentialID string) error {
 	if err := tx.Where("id = ?", credentialID).Take(&c).Error; err != nil {
 		return fmt.Errorf("reload credential: %w", err)
 	}
+	if c.Blocked() {
+		return ErrBlocked
+	}
 	if c.Locked() {
 		return ErrLocked
 	}
@@ -370,7 +378,8 @@ func credentialRefusal(tx *gorm.DB, credentialID string) error {
 var ErrActivationUnknown = errors.New("no answered activation with a new password for this credential")
 
 // activateCredential makes the issuance's pending credential active with the
-// password its answered activation challenge chose, and clears every
+// password its answered activation challenge chose, revokes the person's
+// previous NemID (replacePrevious), and clears every
 // password still waiting on the credential's challenges (one left by an
 // activation whose Update never came). It runs inside the transaction that
 // records the issuance active, so both are visible at once or not at all.
@@ -399,6 +408,9 @@ func activateCredential(tx *gorm.DB, issuanceID, challengeID string, at time.Tim
 	}
 	if hash == nil {
 		return fmt.Errorf("activation %s of credential %s: %w", challengeID, cred.ID, ErrActivationUnknown)
+	}
+	if err := replacePrevious(tx, cred, at); err != nil {
+		return err
 	}
 	res := tx.Model(&Credential{}).Where("id = ? AND status = ?", cred.ID, CredentialPending).
 		Updates(map[string]any{"password_hash": *hash, "status": CredentialActive, "activated_at": at})

@@ -32,6 +32,11 @@ type Credential struct {
 	LockedAt             *time.Time
 	CreatedAt            time.Time
 	ActivatedAt          *time.Time
+	// BlockedAt is set while the person or support has blocked the NemID
+	// (independent of a lock: unlock never lifts it).
+	BlockedAt     *time.Time
+	RevokedAt     *time.Time
+	RevokedReason *string
 }
 
 func (Credential) TableName() string { return "credentials" }
@@ -131,34 +136,6 @@ func (s *Store) CardsOf(ctx context.Context, credentialID string) ([]CodeCard, e
 	var cards []CodeCard
 	err := s.db.WithContext(ctx).Where("credential_id = ?", credentialID).Order("seq").Find(&cards).Error
 	return cards, err
-}
-
-// RevokeCredential makes an issuance's credential unusable (expiry, cancel),
-// ends its sessions and open challenges, and purges a handover document
-// still waiting to be printed (the caller destroys its key first:
-// HeldHandoverLetterIDs).
-func (s *Store) RevokeCredential(ctx context.Context, issuanceID string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&Credential{}).Where("issuance_id = ? AND status = ?", issuanceID, CredentialPending).
-			Update("status", CredentialRevoked).Error; err != nil {
-			return err
-		}
-		var ids []string
-		if err := tx.Model(&Credential{}).Where("issuance_id = ? AND status = ?", issuanceID, CredentialRevoked).
-			Pluck("id", &ids).Error; err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := endAccess(tx, id, time.Now().UTC()); err != nil {
-				return err
-			}
-			if err := forgetChosenPasswords(tx, id); err != nil {
-				return err
-			}
-		}
-		return tx.Model(&Letter{}).Where("issuance_id = ? AND kind = ? AND status = ?", issuanceID, KindHandover, LetterHeld).
-			Updates(map[string]any{"status": LetterHandedOver, "pdf": nil}).Error
-	})
 }
 
 // RehashPassword replaces a credential's password hash with one made under

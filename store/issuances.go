@@ -34,6 +34,9 @@ type Issuance struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Events       []Event `gorm:"foreignKey:IssuanceID"`
+	// CredentialStatus is its credential's state (Credential.State), nil
+	// before minting; filled by GetIssuance and ListIssuances.
+	CredentialStatus *string `gorm:"-"`
 }
 
 // Event is one line of an issuance's timeline. DedupeKey makes writes
@@ -126,12 +129,18 @@ func (s *Store) AcceptIssuance(ctx context.Context, iss *Issuance, before, after
 }
 
 // Scope restricts what a principal may see; empty fields do not restrict.
+// BankPathToo widens a centre's scope to every bank-path issuance: people
+// bring a bank-issued NemID to any centre (DESIGN.md §4).
 type Scope struct {
 	Centre, Representation, Bank string
+	BankPathToo                  bool
 }
 
 func (sc Scope) apply(q *gorm.DB) *gorm.DB {
-	if sc.Centre != "" {
+	switch {
+	case sc.Centre != "" && sc.BankPathToo:
+		q = q.Where("(centre = ? OR path = ?)", sc.Centre, "bank")
+	case sc.Centre != "":
 		q = q.Where("centre = ?", sc.Centre)
 	}
 	if sc.Representation != "" {
@@ -149,7 +158,32 @@ func (s *Store) GetIssuance(ctx context.Context, id string, scope Scope) (Issuan
 	var iss Issuance
 	q := scope.apply(s.db.WithContext(ctx).Where("id = ?", id))
 	err := q.Preload("Events", func(db *gorm.DB) *gorm.DB { return db.Order("at, id") }).Take(&iss).Error
-	return iss, notFound(err)
+	if err != nil {
+		return iss, notFound(err)
+	}
+	rows := []Issuance{iss}
+	if err := s.fillCredentialStates(ctx, rows); err != nil {
+		return iss, err
+	}
+	return rows[0], nil
+}
+
+// fillCredentialStates sets CredentialStatus on a page of issuances.
+func (s *Store) fillCredentialStates(ctx context.Context, rows []Issuance) error {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	states, err := s.CredentialStates(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if st, ok := states[rows[i].ID]; ok {
+			rows[i].CredentialStatus = &st
+		}
+	}
+	return nil
 }
 
 // ListFilter selects issuances for a list page.
@@ -181,7 +215,7 @@ func (s *Store) ListIssuances(ctx context.Context, f ListFilter) ([]Issuance, bo
 	if more {
 		rows = rows[:f.Limit]
 	}
-	return rows, more, nil
+	return rows, more, s.fillCredentialStates(ctx, rows)
 }
 
 // Transition is a status change decided by a workflow, with the event that
@@ -208,6 +242,17 @@ type Transition struct {
 // active also activates the credential with the password its activation
 // chose, in this transaction: the workflow is the one writer of both.
 func (s *Store) ApplyTransition(ctx context.Context, t Transition) error {
+	err := s.applyTransition(ctx, t)
+	// Two activations of one person racing (Postgres): the loser's
+	// transaction did not see the winner's active NemID and the unique
+	// index refused a second one. Again, it sees it and replaces it.
+	for try := 0; try < 3 && t.Status == workflows.StatusActive && errors.Is(err, gorm.ErrDuplicatedKey); try++ {
+		err = s.applyTransition(ctx, t)
+	}
+	return err
+}
+
+func (s *Store) applyTransition(ctx context.Context, t Transition) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		ev := t.Event
 		if ev.Type != "" {

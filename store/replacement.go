@@ -33,6 +33,15 @@ func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, s
 		return CodeCard{}, "", err
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The credential's row is held until the commit, so a revocation
+		// either comes first (and nothing is made) or withdraws this letter.
+		c, err := lockedCredential(tx, s.dialect, r.Card.CredentialID)
+		if err != nil {
+			return err
+		}
+		if c.Status == CredentialRevoked {
+			return ErrCredentialRevoked
+		}
 		if err := tx.Create(&r.Card).Error; err != nil {
 			return err
 		}
@@ -46,6 +55,9 @@ func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, s
 	})
 	if err == nil {
 		return r.Card, r.Letter.ID, nil
+	}
+	if errors.Is(err, ErrCredentialRevoked) {
+		return CodeCard{}, "", err
 	}
 	if !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return CodeCard{}, "", fmt.Errorf("save replacement card: %w", err)

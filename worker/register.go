@@ -24,4 +24,8 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.RevokeCredentials, activity.RegisterOptions{Name: workflows.ActivityRevokeCredentials})
 	w.RegisterWorkflowWithOptions(workflows.ReplacementCard, workflow.RegisterOptions{Name: workflows.ReplacementCardWorkflow})
 	w.RegisterActivityWithOptions(acts.ReplaceCard, activity.RegisterOptions{Name: workflows.ActivityReplaceCard})
+	w.RegisterWorkflowWithOptions(workflows.RegisterChanges, workflow.RegisterOptions{Name: workflows.RegisterChangesWorkflow})
+	w.RegisterActivityWithOptions(acts.PendingRegisterChanges, activity.RegisterOptions{Name: workflows.ActivityPendingRegisterChanges})
+	w.RegisterActivityWithOptions(acts.StopOpenIssuances, activity.RegisterOptions{Name: workflows.ActivityStopOpenIssuances})
+	w.RegisterActivityWithOptions(acts.ApplyRegisterChange, activity.RegisterOptions{Name: workflows.ActivityApplyRegisterChange})
 }

@@ -19,12 +19,12 @@ func (w *issuanceRun) awaitPickup(ctx workflow.Context) (bool, error) {
 	if err := record(ctx, w.move(StatusAwaitingPickup, &deadline, "", "", "")); err != nil {
 		return false, err
 	}
-	ok, err := awaitUntil(ctx, deadline, func() bool { return w.pickup != nil || w.cancel != nil })
+	ok, err := awaitUntil(ctx, deadline, func() bool { return w.pickup != nil || w.stopped() })
 	switch {
 	case err != nil:
 		return false, err
-	case w.cancel != nil:
-		_, err = w.endCancelled(ctx)
+	case w.stopped():
+		_, err = w.endStopped(ctx)
 		return false, err
 	case !ok:
 		_, err = w.endExpired(ctx, "the temporary password was not collected before the deadline")

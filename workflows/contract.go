@@ -24,6 +24,13 @@ const (
 	UpdateAccept           = "accept"
 	QueryState             = "state"
 	SignalLetterDispatched = "letter_dispatched"
+	// SignalPersonDeceased tells an issuance's workflow that the register
+	// recorded the person's death: a pending issuance ends rejected.
+	SignalPersonDeceased = "person_deceased"
+
+	// RegisterChangesWorkflow applies the register import's changes
+	// (DESIGN.md §6); one runs per task queue.
+	RegisterChangesWorkflow = "RegisterChanges"
 )
 
 // Activity names, registered explicitly by worker.Register.
@@ -35,6 +42,10 @@ const (
 	ActivityQueueReminder     = "QueueReminder"
 	ActivityRevokeCredentials = "RevokeCredentials"
 	ActivityReplaceCard       = "ReplaceCard"
+
+	ActivityPendingRegisterChanges = "PendingRegisterChanges"
+	ActivityStopOpenIssuances      = "StopOpenIssuances"
+	ActivityApplyRegisterChange    = "ApplyRegisterChange"
 )
 
 // Error types carried by temporal.ApplicationError, which the API maps to
@@ -66,6 +77,14 @@ const (
 	AuditHandoverConfirmed = "handover_confirmed"
 	AuditPickupConfirmed   = "pickup_confirmed"
 )
+
+// RegisterChangesWorkflowID names the one register-changes workflow of a
+// task queue.
+func RegisterChangesWorkflowID(taskQueue string) string { return "register-changes/" + taskQueue }
+
+// changePersonDeceased names the GetVersion change that lets a death in
+// the register reject a pending issuance.
+const changePersonDeceased = "person-deceased"
 
 // Statuses of DESIGN.md §4.
 const (

@@ -17,6 +17,7 @@ type issuanceRun struct {
 	in             IssuanceInput
 	state          State
 	cancel         *CancelRequest
+	deceased       *PersonDeceased // the register recorded the person's death (a register change)
 	handover       *HandoverRequest
 	pickup         *PickupRequest
 	activationOpen bool // the move to awaiting_activation (after a handover or pickup) is recorded
@@ -121,6 +122,7 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 		return err
 	}
 	listenForDispatches(ctx, w.dispatched)
+	listenForDeath(ctx, &w.deceased)
 	return nil
 }
 
@@ -132,8 +134,8 @@ func (w *issuanceRun) run(ctx workflow.Context) (string, error) {
 	if len(facts.Violations) > 0 {
 		return w.end(ctx, StatusRejected, "rejected", "system", "a fact in the CPR register changed after acceptance", facts.Violations)
 	}
-	if w.cancel != nil {
-		return w.endCancelled(ctx)
+	if w.stopped() {
+		return w.endStopped(ctx)
 	}
 	minted, err := mint(ctx, w.mintInput(facts))
 	if err != nil {
@@ -166,13 +168,13 @@ func (w *issuanceRun) deliver(ctx workflow.Context) (bool, error) {
 	if err := record(ctx, w.move(waiting, &w.in.DeliveryDeadline, "", "", "")); err != nil {
 		return false, err
 	}
-	ok, err := awaitUntil(ctx, w.in.DeliveryDeadline, func() bool { return arrived() || w.cancel != nil })
+	ok, err := awaitUntil(ctx, w.in.DeliveryDeadline, func() bool { return arrived() || w.stopped() })
 	if err != nil {
 		return false, err
 	}
 	switch {
-	case w.cancel != nil:
-		_, err = w.endCancelled(ctx)
+	case w.stopped():
+		_, err = w.endStopped(ctx)
 		return false, err
 	case !ok:
 		_, err = w.endExpired(ctx, "the delivery deadline passed")
@@ -199,7 +201,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 		return "", err
 	}
 	w.activationOpen = true
-	activated := func() bool { return w.activation != nil || w.cancel != nil }
+	activated := func() bool { return w.activation != nil || w.stopped() }
 	to, err := w.laterLettersTo(ctx, facts)
 	if err != nil {
 		return "", err
@@ -213,6 +215,8 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 		return "", err
 	case w.cancel != nil:
 		return w.endCancelled(ctx)
+	case w.activation == nil && w.deceased != nil: // an activation that came first stands; the death then revokes it
+		return w.endStopped(ctx)
 	case !ok:
 		return w.endExpired(ctx, "the credentials were not activated before the deadline")
 	}
@@ -265,6 +269,25 @@ func (w *issuanceRun) move(status string, deadline *time.Time, eventType, actor,
 
 func (w *issuanceRun) setState(status string, deadline *time.Time) {
 	w.state = State{Status: status, Deadline: deadline}
+}
+
+// stopped reports whether the issuance must end before its next step: a
+// cancel, or the person's death.
+func (w *issuanceRun) stopped() bool { return w.cancel != nil || w.deceased != nil }
+
+// endStopped ends a stopped issuance: rejected (reason deceased) when the
+// register recorded the person's death, otherwise cancelled. Version 1 of
+// changePersonDeceased added the death; only runs that received its signal
+// reach the GetVersion, so histories from before it replay unchanged.
+func (w *issuanceRun) endStopped(ctx workflow.Context) (string, error) {
+	if w.deceased != nil && workflow.GetVersion(ctx, changePersonDeceased, workflow.DefaultVersion, 1) >= 1 {
+		reason := Reason{Code: "deceased", Message: "the CPR register records the person as deceased"}
+		return w.end(ctx, StatusRejected, "rejected", "system", "the person died (CPR register change)", []Reason{reason})
+	}
+	if w.cancel == nil { // a death signal reaching a run from before version 1
+		return "", temporal.NewNonRetryableApplicationError("stopped without a cancel", ErrTypeInvalid, nil)
+	}
+	return w.endCancelled(ctx)
 }
 
 func (w *issuanceRun) endCancelled(ctx workflow.Context) (string, error) {

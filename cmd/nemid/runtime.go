@@ -90,6 +90,9 @@ func (rt *runtime) close() {
 func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
 	worker.Register(w, wiring.Activities(rt.store, rt.keys, rt.log))
+	if err := worker.StartRegisterChanges(ctx, rt.temporal, rt.cfg.TaskQueue, rt.cfg.RegisterSweep); err != nil {
+		return err
+	}
 	return runUntilDone(ctx, w)
 }
 

@@ -218,10 +218,14 @@ func runRegistry(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.UpsertPersons(ctx, people); err != nil {
+	changes, err := st.ImportPersons(ctx, people, time.Now().UTC())
+	if err != nil {
 		return err
 	}
 	fmt.Printf("imported %d people into the CPR register\n", len(people))
+	for _, c := range changes {
+		fmt.Printf("recorded register change %d: %s (a worker applies it within NEMID_REGISTER_SWEEP)\n", c.ID, c.Kind)
+	}
 	return nil
 }
 

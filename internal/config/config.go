@@ -40,6 +40,11 @@ type Config struct {
 	SessionTTL       time.Duration // NEMID_SESSION_TTL
 	AbroadFeeDKK     int           // NEMID_ABROAD_FEE_DKK
 	RateLimit        float64       // NEMID_RATE_LIMIT, requests per second per client address
+
+	// RegisterSweep is how often the worker applies register changes
+	// (NEMID_REGISTER_SWEEP): a death or address protection acts on
+	// NemIDs within this of the import.
+	RegisterSweep time.Duration
 }
 
 // FromEnv reads the environment; a malformed value is an error naming the variable.
@@ -71,6 +76,7 @@ func FromEnv() (Config, error) {
 		ReminderBefore:    dur("NEMID_REMINDER_BEFORE", "72h"),
 		ChallengeTTL:      dur("NEMID_CHALLENGE_TTL", "5m"),
 		SessionTTL:        dur("NEMID_SESSION_TTL", "15m"),
+		RegisterSweep:     dur("NEMID_REGISTER_SWEEP", "30s"),
 	}
 	if c.LetterKeyDir == "" {
 		c.LetterKeyDir = filepath.Join(c.DataDir, "letter-keys")

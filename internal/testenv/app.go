@@ -30,6 +30,7 @@ import (
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 	"github.com/opennemid/nemid/worker"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // App is the whole application against real Temporal and a real database:
@@ -99,6 +100,14 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
+	if err := worker.StartRegisterChanges(ctx, tc, queue, cfg.RegisterSweep); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // the queue is the test's own: nothing polls it after the test
+		if err := tc.TerminateWorkflow(context.Background(), workflows.RegisterChangesWorkflowID(queue), "", "test ended"); err != nil {
+			t.Logf("terminate the register-changes workflow: %v", err)
+		}
+	})
 
 	apiClient := tc
 	if opts.APINamespace != "" {

@@ -31,7 +31,7 @@
   const AUDIT_ACTIONS = [
     'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
     'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
-    'token_created', 'token_revoked',
+    'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'token_created', 'token_revoked',
   ];
 
   const state = {
@@ -41,6 +41,7 @@
     tokenCursor: '',         // tokens list (admin): next page
     auditAction: '', auditCursor: '', // audit log (admins): filter and next page
     selected: null,          // the issuance shown in the detail panel
+    credential: null,        // the NemID shown in the find box
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
     listSeq: 0,              // the newest list load; an older answer is dropped
@@ -253,6 +254,7 @@
       show('admin-nav', state.role === 'admin');
       showView('issuances');
       show('unlock-box', canCancel());
+      show('credential-box', canCancel());
       show('signature-box', state.role === 'caseworker');
       show('fees-box', state.role === 'embassy');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
@@ -272,7 +274,7 @@
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box']) show(id, false);
+    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -284,7 +286,7 @@
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
     Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', selected: null,
-      auditAction: '', auditCursor: '' });
+      auditAction: '', auditCursor: '', credential: null });
     el('status-filter').value = '';
     el('audit-action').value = '';
     el('audit-body').replaceChildren();
@@ -298,8 +300,9 @@
     el('fees-count').textContent = '';
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
-    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'audit-empty', 'audit-more']) show(id, false);
+    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form', 'find-form', 'block-form', 'unblock-form']) el(id).reset();
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'audit-empty', 'audit-more', 'credential-view']) show(id, false);
+    el('credential-cards').replaceChildren();
     clearMessage();
     showSignIn();
   }
@@ -564,8 +567,11 @@
       input.focus();
       return;
     }
-    const res = await api('POST', `/v1/credentials/${encodeURIComponent(userID)}/unlock`);
-    input.value = '';
+    const photoID = shownPhotoID('unlock');
+    if (!photoID) return;
+    const body = { cpr: el('unlock-cpr').value.trim(), document: photoID };
+    const res = await api('POST', `/v1/credentials/${encodeURIComponent(userID)}/unlock`, { body });
+    el('unlock-form').reset();
     say(res.was_locked
       ? `NemID ${res.user_id} is unlocked; the person can log on again.`
       : `NemID ${res.user_id} was not locked; its count of failed attempts is reset.`, 'ok');
@@ -601,6 +607,85 @@
     issuance.title = `Issuance ${f.issuance_id}`;
     li.append(head, receipt, issuance);
     return li;
+  }
+
+  // ---- finding, blocking and unblocking a NemID ----------------------------
+
+  // findCredential looks a NemID up by its 9-digit number, or the person's
+  // current one by CPR (sent in the body: a CPR never goes in a URL).
+  async function findCredential() {
+    const input = el('find-query');
+    const q = input.value.replace(/\s+/g, '');
+    let c;
+    if (/^\d{9}$/.test(q)) {
+      c = await api('GET', `/v1/credentials/${encodeURIComponent(q)}`);
+    } else if (/^\d{6}-?\d{4}$/.test(q)) {
+      c = await api('POST', '/v1/credentials/search', { body: { cpr: q } });
+    } else {
+      say('Enter a 9-digit NemID number or a CPR number (DDMMYY-SSSS).', 'error');
+      input.focus();
+      return;
+    }
+    renderCredential(c);
+    clearMessage();
+  }
+
+  function renderCredential(c) {
+    state.credential = c;
+    el('credential-user-id').textContent = c.user_id;
+    el('credential-status').textContent = c.status;
+    el('credential-issuance').textContent = c.issuance_id;
+    el('credential-cards').replaceChildren(...c.cards.map((card) => {
+      const tr = node('tr');
+      tr.dataset.testid = 'credential-card';
+      tr.append(node('td', card.card_number, 'mono'), node('td', card.status), node('td', card.unspent, 'right'));
+      return tr;
+    }));
+    show('block-form', c.status !== 'blocked' && c.status !== 'revoked');
+    show('unblock-form', c.status === 'blocked' || c.status === 'locked');
+    show('credential-view', true);
+  }
+
+  async function blockCredential() {
+    const reason = el('block-reason');
+    if (!reason.value.trim()) {
+      say('Enter why the NemID is blocked.', 'error');
+      reason.focus();
+      return;
+    }
+    const c = await api('POST', `/v1/credentials/${encodeURIComponent(state.credential.user_id)}/block`, { body: { reason: reason.value.trim() } });
+    el('block-form').reset();
+    renderCredential(c);
+    say(`NemID ${c.user_id} is blocked: every logon is refused and its sessions have ended.`, 'ok');
+  }
+
+  // shownPhotoID reads the photo ID typed into the form whose fields start
+  // with prefix, or says what is missing and answers null.
+  function shownPhotoID(prefix) {
+    const number = el(`${prefix}-doc-number`);
+    const expires = el(`${prefix}-doc-expires`);
+    const photoID = { type: el(`${prefix}-doc-type`).value, number: number.value.trim(), expires: expires.value };
+    if (!photoID.number) {
+      say('Enter the number of the photo ID shown.', 'error');
+      number.focus();
+      return null;
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(photoID.expires)) {
+      say('Enter the expiry date of the photo ID shown.', 'error');
+      expires.focus();
+      return null;
+    }
+    return photoID;
+  }
+
+  async function unblockCredential() {
+    const photoID = shownPhotoID('unblock');
+    if (!photoID) return;
+    const body = { cpr: el('unblock-cpr').value.trim(), document: photoID };
+    const c = await api('POST', `/v1/credentials/${encodeURIComponent(state.credential.user_id)}/unblock`, { body });
+    el('unblock-form').reset();
+    renderCredential(c);
+    say(`NemID ${c.user_id} is unblocked; the person can log on again.`, 'ok');
   }
 
   // ---- letters (post) ------------------------------------------------------
@@ -878,6 +963,9 @@
     });
     onSubmit('cancel-form', 'Could not cancel the issuance', cancelSelected);
     onSubmit('unlock-form', 'Could not unlock', unlock);
+    onSubmit('find-form', 'Could not find the NemID', findCredential);
+    onSubmit('block-form', 'Could not block the NemID', blockCredential);
+    onSubmit('unblock-form', 'Could not unblock the NemID', unblockCredential);
     onSubmit('pickup-form', 'Could not confirm the pickup', confirmPickup);
     onSubmit('signature-form', 'Could not upgrade to public digital signature', upgradeSignature);
     el('signout').addEventListener('click', signOut);
