@@ -53,6 +53,8 @@ func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementIn
 			a.discardUnstored(ctx, sealed)
 		}
 		switch {
+		case errors.Is(err, store.ErrReplacementNotNeeded):
+			return workflows.ReplacementResult{}, nil // a lost-card or extra card took its place
 		case err == nil:
 			return workflows.ReplacementResult{CardNumber: card.CardNumber, LetterID: letterID}, nil
 		case errors.Is(err, store.ErrCardNumberTaken):
@@ -104,7 +106,7 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 		addr := person.RegisteredAddress()
 		return workflows.Recipient{Name: person.Name, Lines: addr.Lines, Postcode: addr.Postcode, City: addr.City, Country: addr.Country}, nil
 	}
-	code := ""
+	code := defaultCareOfCentre // NemIDs issued by a bank or from abroad (DESIGN.md §6)
 	if iss.Centre != nil {
 		code = *iss.Centre
 	}

@@ -45,20 +45,35 @@ func (Attempt) TableName() string { return "secret_attempts" }
 // budget (each of them may be the wrong secret that locks it): the caller
 // waits for them to end and asks again.
 func (s *Store) BeginAttempt(ctx context.Context, credentialID string, now time.Time) (string, error) {
+	return s.beginAttemptFor(ctx, credentialID, now, false)
+}
+
+// BeginResetAttempt is BeginAttempt for a step of a password reset (its
+// code, the reset's temporary password): a NemID locked by wrong passwords
+// may take it (DESIGN.md §6), one check at a time, within the budget the
+// reset's code restored; one locked by a wrong code may not.
+func (s *Store) BeginResetAttempt(ctx context.Context, credentialID string, now time.Time) (string, error) {
+	return s.beginAttemptFor(ctx, credentialID, now, true)
+}
+
+func (s *Store) beginAttemptFor(ctx context.Context, credentialID string, now time.Time, reset bool) (string, error) {
 	id := uuid.NewString()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return beginAttempt(tx, s.dialect, id, credentialID, now)
+		return beginAttempt(tx, s.dialect, id, credentialID, now, reset)
 	})
 	return id, err
 }
 
-func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time) error {
+func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time, reset bool) error {
 	c, err := lockedCredential(tx, dialect, credentialID)
 	if err != nil {
 		return err
 	}
-	if c.Locked() {
+	if c.Locked() && !(reset && c.ResettableLock()) {
 		return ErrLocked
+	}
+	if c.Locked() && c.FailedAttempts >= MaxFailedAttempts {
+		return ErrLocked // a reset's code restores the budget; without it nothing is checked
 	}
 	if err := tx.Where("credential_id = ? AND started_at <= ?", credentialID, now.Add(-AttemptLease)).
 		Delete(&Attempt{}).Error; err != nil {
@@ -111,7 +126,7 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, credentialID string,
 		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
 			return fmt.Errorf("end attempt: %w", err)
 		}
-		if err := countFailures(tx, credentialID, 1, now); err != nil {
+		if err := countFailures(tx, credentialID, 1, now, LockByPassword); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", credentialID).Take(&out).Error
@@ -124,13 +139,23 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, credentialID string,
 // challenge get ErrChallengeClosed without their code being looked at. The
 // claim also begins an attempt (see BeginAttempt), in the same transaction.
 func (s *Store) ClaimChallenge(ctx context.Context, challengeID string, now time.Time) (string, error) {
+	return s.claimChallenge(ctx, challengeID, now, false)
+}
+
+// ClaimResetChallenge is ClaimChallenge for the activation that follows a
+// password reset: a NemID locked by wrong passwords may answer it.
+func (s *Store) ClaimResetChallenge(ctx context.Context, challengeID string, now time.Time) (string, error) {
+	return s.claimChallenge(ctx, challengeID, now, true)
+}
+
+func (s *Store) claimChallenge(ctx context.Context, challengeID string, now time.Time, reset bool) (string, error) {
 	attemptID := uuid.NewString()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ch Challenge
 		if err := tx.Where("id = ?", challengeID).Take(&ch).Error; err != nil {
 			return notFound(err)
 		}
-		if err := beginAttempt(tx, s.dialect, attemptID, ch.CredentialID, now); err != nil {
+		if err := beginAttempt(tx, s.dialect, attemptID, ch.CredentialID, now, ch.Kind == ChallengeReset || reset); err != nil {
 			return err
 		}
 		res := tx.Model(&Challenge{}).Where("id = ? AND status = ? AND expires_at > ?", challengeID, ChallengeOpen, now).
@@ -167,7 +192,7 @@ func (s *Store) FailAnswer(ctx context.Context, challengeID, attemptID string, n
 		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
 			return fmt.Errorf("end attempt: %w", err)
 		}
-		if err := countFailures(tx, ch.CredentialID, 1, now); err != nil {
+		if err := countFailures(tx, ch.CredentialID, 1, now, LockByCode); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", ch.CredentialID).Take(&out).Error

@@ -24,4 +24,11 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.RevokeCredentials, activity.RegisterOptions{Name: workflows.ActivityRevokeCredentials})
 	w.RegisterWorkflowWithOptions(workflows.ReplacementCard, workflow.RegisterOptions{Name: workflows.ReplacementCardWorkflow})
 	w.RegisterActivityWithOptions(acts.ReplaceCard, activity.RegisterOptions{Name: workflows.ActivityReplaceCard})
+	w.RegisterWorkflowWithOptions(workflows.CardOrder, workflow.RegisterOptions{Name: workflows.CardOrderWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.PasswordReset, workflow.RegisterOptions{Name: workflows.PasswordResetWorkflow})
+	w.RegisterActivityWithOptions(acts.MintOrderedCard, activity.RegisterOptions{Name: workflows.ActivityMintOrderedCard})
+	w.RegisterActivityWithOptions(acts.PrintResetLetter, activity.RegisterOptions{Name: workflows.ActivityPrintResetLetter})
+	w.RegisterActivityWithOptions(acts.RecordResetPickup, activity.RegisterOptions{Name: workflows.ActivityRecordResetPickup})
+	w.RegisterActivityWithOptions(acts.ActivateReset, activity.RegisterOptions{Name: workflows.ActivityActivateReset})
+	w.RegisterActivityWithOptions(acts.CloseReset, activity.RegisterOptions{Name: workflows.ActivityCloseReset})
 }
