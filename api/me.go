@@ -13,7 +13,19 @@ import (
 
 type cardView struct {
 	CardNumber string `json:"card_number"`
+	Status     string `json:"status"` // active, blocked or spent
 	Unspent    int    `json:"unspent"`
+}
+
+// cardStatus: blocked after a lost-card report; spent when no code is left.
+func cardStatus(card store.CardUsage) string {
+	switch {
+	case card.Status == store.CardBlocked:
+		return store.CardBlocked
+	case card.Unspent == 0:
+		return "spent"
+	}
+	return store.CardActive
 }
 
 type meView struct {
@@ -64,7 +76,7 @@ func (c *citizenAPI) me(ec echo.Context) error {
 	}
 	out := meView{UserID: cred.UserID, CPRMasked: iss.CPRMasked, Cards: make([]cardView, 0, len(cards))}
 	for _, card := range cards {
-		out.Cards = append(out.Cards, cardView{CardNumber: card.CardNumber, Unspent: card.Unspent})
+		out.Cards = append(out.Cards, cardView{CardNumber: card.CardNumber, Status: cardStatus(card), Unspent: card.Unspent})
 	}
 	return ec.JSON(http.StatusOK, out)
 }

@@ -525,6 +525,7 @@ func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now ti
 type CardUsage struct {
 	CardNumber string
 	Seq        int
+	Status     string // CardActive or CardBlocked
 	Unspent    int
 }
 
@@ -532,9 +533,9 @@ type CardUsage struct {
 func (s *Store) CardUsageOf(ctx context.Context, credentialID string) ([]CardUsage, error) {
 	var rows []CardUsage
 	err := s.db.WithContext(ctx).Table("code_cards AS c").
-		Select("c.card_number AS card_number, c.seq AS seq, COUNT(k.key) AS unspent").
+		Select("c.card_number AS card_number, c.seq AS seq, c.status AS status, COUNT(k.key) AS unspent").
 		Joins("LEFT JOIN card_codes AS k ON k.card_number = c.card_number AND k.spent_at IS NULL").
-		Where("c.credential_id = ?", credentialID).Group("c.card_number, c.seq").Order("c.seq").Scan(&rows).Error
+		Where("c.credential_id = ?", credentialID).Group("c.card_number, c.seq, c.status").Order("c.seq").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("count unspent codes: %w", err)
 	}
