@@ -131,8 +131,8 @@ func (c *citizenAPI) decoyReset(userID string) map[string]string {
 	key := binary.BigEndian.Uint64(sum[8:16]) % 10_000
 	mac.Write([]byte("\x00" + strconv.FormatInt(window, 10)))
 	id, _ := uuid.FromBytes(mac.Sum(nil)[:16]) // 16 bytes: cannot fail
-	id[6] = (id[6] & 0x0f) | 0x40             // version 4, as uuid.NewString
-	id[8] = (id[8] & 0x3f) | 0x80             // RFC 4122 variant
+	id[6] = (id[6] & 0x0f) | 0x40              // version 4, as uuid.NewString
+	id[8] = (id[8] & 0x3f) | 0x80              // RFC 4122 variant
 	return map[string]string{"reset_id": id.String(), "card_number": strconv.FormatUint(card, 10), "key": fmt.Sprintf("%04d", key)}
 }
 
@@ -326,8 +326,8 @@ func (s *Server) resetPickup(c echo.Context, p Principal, iss store.Issuance, sh
 	}
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.PasswordResetWorkflowID(reset.ID), UpdateName: workflows.UpdatePickup,
-		UpdateID: "pickup/" + reset.ID,
-		Args:     []any{workflows.ResetPickupRecord{Actor: p.Actor(), FeeDKK: shown.FeePaidDKK, Receipt: strings.TrimSpace(shown.Receipt)}},
+		UpdateID:     "pickup/" + reset.ID,
+		Args:         []any{workflows.ResetPickupRecord{Actor: p.Actor(), FeeDKK: shown.FeePaidDKK, Receipt: strings.TrimSpace(shown.Receipt)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

@@ -223,4 +223,3 @@ func TestSelfServiceWorkflowIDsCarryNoPersonalData(t *testing.T) {
 	require.Equal(t, "card-order/c1/lost/2", CardOrderWorkflowID("c1", "lost", 2))
 	require.Equal(t, "password-reset/r1", PasswordResetWorkflowID("r1"))
 }
-
