@@ -272,3 +272,51 @@ func TestDecoyResetIsIndistinguishable(t *testing.T) {
 func compact(b []byte) string {
 	return regexp.MustCompile(`\s+`).ReplaceAllString(string(b), "")
 }
+
+// TestAbroadPasswordResetIsHandedOverAtTheRepresentation: the reset's
+// letter goes care of the order's representation, which hands it over
+// after the document check and the fee, with the issuance's pickup route.
+func TestAbroadPasswordResetIsHandedOverAtTheRepresentation(t *testing.T) {
+	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
+		res := order(t, app, abroadOrder(jens, nil))
+		require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+		id := res.JSON["id"].(string)
+		waitForStatus(t, app, id, "letters_posted")
+		letters := postedLetters(t, app, id)
+		waitForStatus(t, app, id, "awaiting_pickup")
+		london := app.Tokens["embassy:LONDON"]
+		pickup := func(doc string) testenv.Response {
+			return app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/pickup", Token: london,
+				Body: map[string]any{"document_number": doc, "fee_paid_dkk": 200, "receipt": "LON-" + doc}})
+		}
+		require.Equal(t, http.StatusOK, pickup("DP1234567").Status)
+		p := fromLetters(t, id, letters)
+		activate(t, app, p)
+		waitForStatus(t, app, id, "active")
+		assert.Equal(t, http.StatusConflict, pickup("DP1234567").Status, "nothing awaits a pickup")
+
+		start := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": p.userID})
+		require.Equal(t, http.StatusCreated, start.Status, string(start.Body))
+		done := citizen(t, app, "/v1/password-resets/"+start.JSON["reset_id"].(string),
+			map[string]string{"code": p.code(start.JSON["card_number"].(string), start.JSON["key"].(string))})
+		require.Equal(t, http.StatusOK, done.Status, string(done.Body))
+		_, text := postOne(t, app, id, "temporary_password")
+		assert.Contains(t, text, "c/o Royal Danish Embassy in London", "the reset waits at the representation")
+		assert.NotContains(t, text, "Baker Street")
+		temp := resetPasswordPattern.FindStringSubmatch(text)
+		require.NotNil(t, temp)
+
+		mismatch := pickup("DP7654321")
+		assert.Equal(t, http.StatusUnprocessableEntity, mismatch.Status, string(mismatch.Body))
+		eventually(t, "the reset awaits its pickup", func() bool { return pickup("DP1234567").Status == http.StatusOK })
+		assert.Equal(t, "active", status(t, app, id).JSON["status"])
+		assert.Equal(t, 2, countType(status(t, app, id), "pickup_confirmed"))
+
+		act := citizen(t, app, "/v1/activations", map[string]string{"user_id": p.userID, "temporary_password": temp[1]})
+		require.Equal(t, http.StatusCreated, act.Status, string(act.Body))
+		ok := citizen(t, app, "/v1/activations/"+act.JSON["activation_id"].(string),
+			map[string]string{"code": p.code(act.JSON["card_number"].(string), act.JSON["key"].(string)), "new_password": "Abroad2reset"})
+		require.Equal(t, http.StatusOK, ok.Status, string(ok.Body))
+		assert.Equal(t, http.StatusCreated, logonStart(t, app, p.userID, "Abroad2reset").Status)
+	})
+}
