@@ -53,6 +53,8 @@ func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementIn
 			a.discardUnstored(ctx, sealed)
 		}
 		switch {
+		case errors.Is(err, store.ErrReplacementNotNeeded):
+			return workflows.ReplacementResult{}, nil // a lost-card or extra card took its place
 		case err == nil:
 			return workflows.ReplacementResult{CardNumber: card.CardNumber, LetterID: letterID}, nil
 		case errors.Is(err, store.ErrCardNumberTaken):

@@ -119,6 +119,9 @@ func (s *Server) pickup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if iss.Status == workflows.StatusActive && iss.Path == domain.PathAbroad {
+		return s.resetPickup(c, p, iss, domain.Pickup{DocumentNumber: req.DocumentNumber, FeePaidDKK: *req.FeePaidDKK, Receipt: req.Receipt})
+	}
 	if iss.Status != workflows.StatusAwaitingPickup {
 		return newError(http.StatusConflict, "conflict", "the issuance is %s, not awaiting a pickup", iss.Status)
 	}

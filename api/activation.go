@@ -53,6 +53,16 @@ func (c *citizenAPI) startActivation(ec echo.Context) error {
 	if cred.Blocked() {
 		return blockedError()
 	}
+	if reset, found, err := c.openResetOf(ctx, cred); err != nil {
+		return err
+	} else if found && cred.Status == store.CredentialActive {
+		ch, err := c.startResetActivation(ctx, began, cred, reset, req.TemporaryPassword)
+		if err != nil {
+			return err
+		}
+		noStore(ec)
+		return ec.JSON(http.StatusCreated, challengeView("activation_id", ch))
+	}
 	attemptID, err := c.beginAttempt(ctx, cred)
 	if err != nil {
 		return err
@@ -91,7 +101,8 @@ func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.awaitingActivation(ctx, cred); err != nil {
+	reset, err := c.activationFor(ctx, cred)
+	if err != nil {
 		return err
 	}
 	// The policy first: a 422 leaves the challenge open, spends nothing and
@@ -110,7 +121,7 @@ func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	if err := c.checkCode(ctx, ch, attemptID, req.Code); err != nil {
 		return err
 	}
-	err = c.store.Succeed(context.WithoutCancel(ctx), store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: c.now(), PasswordHash: hash})
+	err = c.store.Succeed(context.WithoutCancel(ctx), store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: c.now(), PasswordHash: hash, Reset: reset})
 	if err := succeeded(err); err != nil {
 		return err
 	}
@@ -118,11 +129,34 @@ func (c *citizenAPI) answerActivation(ec echo.Context) error {
 	// activation it paid for is not left waiting for a second code.
 	updateCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), activationUpdateTimeout)
 	defer cancel()
-	if err := c.activate(updateCtx, cred, ch.ID); err != nil {
+	if reset != nil {
+		err = c.activateReset(updateCtx, *reset, ch.ID)
+	} else {
+		err = c.activate(updateCtx, cred, ch.ID)
+	}
+	if err != nil {
 		return err
 	}
 	c.afterSpend(ctx, cred.ID)
 	return ec.JSON(http.StatusOK, map[string]string{"status": workflows.StatusActive, "user_id": cred.UserID})
+}
+
+// activationFor is what an answered activation activates: the issuance
+// (nil) while it awaits activation, or the open password reset of an
+// active NemID (DESIGN.md §6; the issuance's status does not change);
+// otherwise 409.
+func (c *citizenAPI) activationFor(ctx context.Context, cred store.Credential) (*store.PasswordReset, error) {
+	if cred.Status != store.CredentialActive {
+		return nil, c.awaitingActivation(ctx, cred)
+	}
+	reset, found, err := c.openResetOf(ctx, cred)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, newError(http.StatusConflict, "conflict", "the NemID is active and has no open password reset")
+	}
+	return &reset, nil
 }
 
 // awaitingActivation answers 409 unless the credential is unactivated and

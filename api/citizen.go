@@ -23,6 +23,9 @@ import (
 type citizenAPI struct {
 	*Server
 	loginFloor, activationFloor *answerFloor // see evenly
+	// resetFloor holds every reset start, resetAnswerFloor every 401 of a
+	// reset's answer (decoys included): see decoyReset.
+	resetFloor, resetAnswerFloor *answerFloor
 }
 
 // citizenRoutes registers the routes citizens call with their credentials
@@ -39,6 +42,7 @@ func (s *Server) citizenRoutes(e *echo.Echo) {
 	e.GET("/v1/me", c.me, c.limitAddress)
 	e.POST("/v1/logout", c.logout, c.limitAddress)
 	e.GET("/v1/support", c.support, c.limitAddress)
+	c.selfServiceRoutes(e)
 }
 
 // Defaults of DESIGN.md §5, for a Config not read from the environment.
@@ -267,6 +271,9 @@ func (c *citizenAPI) openChallenge(ctx context.Context, cred store.Credential, k
 		return ch, blockedError()
 	case errors.Is(err, store.ErrLocked):
 		return ch, locked()
+	case errors.Is(err, store.ErrNoCard):
+		c.releaseAttempt(ctx, attemptID)
+		return ch, noCard()
 	case errors.Is(err, store.ErrNoCodesLeft):
 		c.releaseAttempt(ctx, attemptID)
 		return ch, newError(http.StatusConflict, "no_codes_left", "every code on your cards is used; call support for a new card")
@@ -303,8 +310,11 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	if err := c.limitUser(ctx, cred.UserID); err != nil {
 		return ch, cred, err
 	}
-	if err := refusal(cred); err != nil {
-		return ch, cred, err
+	if cred.Blocked() {
+		return ch, cred, blockedError()
+	}
+	if cred.Locked() && !resetActivation(ch, cred) {
+		return ch, cred, locked()
 	}
 	// Settling counts this challenge when it expired unanswered; the answer
 	// says so even when that count is the one that locks.
@@ -315,7 +325,7 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	switch {
 	case expired:
 		return ch, cred, challengeExpired()
-	case cred.Locked():
+	case cred.Locked() && !resetActivation(ch, cred):
 		return ch, cred, locked()
 	case ch.Status != store.ChallengeOpen:
 		return ch, cred, challengeClosed()
@@ -323,10 +333,23 @@ func (c *citizenAPI) answeredChallenge(ctx context.Context, id, kind string) (st
 	return ch, cred, nil
 }
 
+// resetActivation reports whether ch is the activation that follows a
+// password reset (an active NemID), which a lock by wrong passwords does
+// not stop: activating lifts it (DESIGN.md §6).
+func resetActivation(ch store.Challenge, cred store.Credential) bool {
+	return ch.Kind == store.ChallengeActivation && cred.Status == store.CredentialActive && cred.ResettableLock()
+}
+
 // claim takes the challenge for this one answer (store.ClaimChallenge):
 // concurrent answers to it are refused before their code is looked at.
 func (c *citizenAPI) claim(ctx context.Context, ch store.Challenge) (string, error) {
-	attemptID, err := afterChecksInFlight(ctx, func() (string, error) { return c.store.ClaimChallenge(ctx, ch.ID, c.now()) })
+	claim := c.store.ClaimChallenge
+	if ch.Kind == store.ChallengeActivation {
+		if cred, err := c.store.CredentialByID(ctx, ch.CredentialID); err == nil && cred.Status == store.CredentialActive {
+			claim = c.store.ClaimResetChallenge
+		}
+	}
+	attemptID, err := afterChecksInFlight(ctx, func() (string, error) { return claim(ctx, ch.ID, c.now()) })
 	switch {
 	case errors.Is(err, store.ErrBlocked):
 		return "", blockedError()

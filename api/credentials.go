@@ -54,7 +54,7 @@ func (c *citizenAPI) viewCredential(ctx context.Context, cred store.Credential) 
 	v := credentialView{UserID: cred.UserID, IssuanceID: cred.IssuanceID, Status: cred.State(),
 		Cards: make([]credentialCardView, 0, len(cards))}
 	for _, card := range cards {
-		v.Cards = append(v.Cards, credentialCardView{CardNumber: card.CardNumber, Status: card.Status(), Unspent: card.Unspent})
+		v.Cards = append(v.Cards, credentialCardView{CardNumber: card.CardNumber, Status: card.State(), Unspent: card.Unspent})
 	}
 	return v, nil
 }

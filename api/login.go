@@ -50,35 +50,12 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if err := c.limitUser(ctx, req.UserID); err != nil {
 		return err
 	}
-	cred, err := c.credentialForStart(ctx, req.UserID)
-	var wrong *Error
-	if errors.As(err, &wrong) {
-		return evenly(c.loginFloor, began, spendLikeAPassword(req.Password, wrong))
-	}
+	cred, attemptID, err := c.checkPassword(ctx, began, req.UserID, req.Password)
 	if err != nil {
 		return err
 	}
-	if err := refusal(cred); err != nil {
+	if err := c.refuseWithoutCard(ctx, cred, attemptID); err != nil {
 		return err
-	}
-	if cred.PasswordHash == nil || cred.Status != store.CredentialActive {
-		// Nothing to guess: an unactivated or revoked NemID has no password.
-		return evenly(c.loginFloor, began, spendLikeAPassword(req.Password, wrongSecret()))
-	}
-	attemptID, err := c.beginAttempt(ctx, cred)
-	if err != nil {
-		return err
-	}
-	ok, stale, err := domain.VerifyPassword(c.hashKeys, *cred.PasswordHash, req.Password)
-	if err != nil {
-		c.releaseAttempt(ctx, attemptID)
-		return fmt.Errorf("verify password of credential %s: %w", cred.ID, err)
-	}
-	if !ok {
-		return evenly(c.loginFloor, began, c.failAttempt(ctx, attemptID, cred, wrongSecret()))
-	}
-	if stale {
-		c.rehash(ctx, cred, req.Password)
 	}
 	ch, err := c.openChallenge(ctx, cred, store.ChallengeLogon, attemptID)
 	if err != nil {
@@ -177,11 +154,15 @@ func (c *citizenAPI) replaceCardIfLow(ctx context.Context, credentialID string) 
 	if err != nil {
 		return err
 	}
-	if len(cards) == 0 {
-		return nil
+	// The newest card that is not blocked: after a lost-card report the
+	// old cards are blocked, and their replacement is the new card.
+	var newest *store.CardUsage
+	for i := range cards {
+		if cards[i].Status == store.CardActive {
+			newest = &cards[i]
+		}
 	}
-	newest := cards[len(cards)-1]
-	if newest.Unspent > workflows.ReplacementThreshold {
+	if newest == nil || newest.Unspent > workflows.ReplacementThreshold {
 		return nil
 	}
 	in := workflows.ReplacementInput{CredentialID: credentialID, Seq: newest.Seq + 1}

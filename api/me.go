@@ -13,6 +13,7 @@ import (
 
 type cardView struct {
 	CardNumber string `json:"card_number"`
+	Status     string `json:"status"` // active, blocked or spent
 	Unspent    int    `json:"unspent"`
 }
 
@@ -64,7 +65,7 @@ func (c *citizenAPI) me(ec echo.Context) error {
 	}
 	out := meView{UserID: cred.UserID, CPRMasked: iss.CPRMasked, Cards: make([]cardView, 0, len(cards))}
 	for _, card := range cards {
-		out.Cards = append(out.Cards, cardView{CardNumber: card.CardNumber, Unspent: card.Unspent})
+		out.Cards = append(out.Cards, cardView{CardNumber: card.CardNumber, Status: card.State(), Unspent: card.Unspent})
 	}
 	return ec.JSON(http.StatusOK, out)
 }

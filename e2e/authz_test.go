@@ -106,6 +106,11 @@ var authzMatrix = []authzRow{
 	{"POST /v1/logins/{id}", "/v1/logins/00000000-0000-0000-0000-000000000000", map[string]any{"code": "000000"}, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	{"GET /v1/me", "/v1/me", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/logout", "/v1/logout", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /v1/lost-card", "/v1/lost-card", unknownLogon, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /v1/me/extra-cards", "/v1/me/extra-cards", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	// An unknown NemID number gets a decoy reset (201, nothing stored) whoever asks; its answer is 401.
+	{"POST /v1/password-resets", "/v1/password-resets", map[string]any{"user_id": "000000001"}, [principals]int{201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201}},
+	{"POST /v1/password-resets/{id}", "/v1/password-resets/00000000-0000-0000-0000-000000000000", map[string]any{"code": "000000"}, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/me/block", "/v1/me/block", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/me/password", "/v1/me/password", map[string]any{"current_password": "Kodeord2024", "new_password": "Kodeord2025"}, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"GET /v1/support", "/v1/support", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},

@@ -161,7 +161,7 @@ func TestCitizenActivatesLogsOnAndGetsOneReplacementCard(t *testing.T) {
 		require.Equal(t, http.StatusOK, view.Status, string(view.Body))
 		assert.Equal(t, p.userID, view.JSON["user_id"])
 		assert.Equal(t, "010190-XXXX", view.JSON["cpr_masked"])
-		assert.Equal(t, []map[string]any{{"card_number": first, "unspent": float64(146)}}, cardsOf(t, app, token))
+		assert.Equal(t, []map[string]any{{"card_number": first, "status": "active", "unspent": float64(146)}}, cardsOf(t, app, token))
 
 		asked := map[string]bool{}
 		for unspent := 146; unspent > 20; unspent-- {
@@ -186,7 +186,7 @@ func TestCitizenActivatesLogsOnAndGetsOneReplacementCard(t *testing.T) {
 			assert.Equal(t, first, start.JSON["card_number"], "the old card is used up while the new one travels")
 		}
 		_, token = logon(t, app, p)
-		assert.Equal(t, []map[string]any{{"card_number": first, "unspent": float64(16)}, {"card_number": second, "unspent": float64(148)}},
+		assert.Equal(t, []map[string]any{{"card_number": first, "status": "active", "unspent": float64(16)}, {"card_number": second, "status": "active", "unspent": float64(148)}},
 			cardsOf(t, app, token))
 		assert.Len(t, queuedReplacements(t, app, p.issuanceID), 1, "the replacement is queued exactly once")
 		assert.Equal(t, 1, countType(status(t, app, p.issuanceID), "replacement_queued"))

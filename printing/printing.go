@@ -95,6 +95,41 @@ func ReplacementCardLetter(in CodeCardLetterInput) ([]byte, error) {
 	return d.bytes()
 }
 
+// LostCardLetter renders the letter that carries the new code card after
+// the person reported the cards lost (letter kind replacement_card).
+func LostCardLetter(in CodeCardLetterInput) ([]byte, error) {
+	if err := checkCardLetter(in); err != nil {
+		return nil, err
+	}
+	d := newDoc(in.Date, "NemID replacement code card")
+	d.codeCardPage(in.Recipient, "Your new NemID code card", lostCardBody, in.CardNumber, in.Pairs)
+	return d.bytes()
+}
+
+// ExtraCardLetter renders the letter that carries an extra code card.
+func ExtraCardLetter(in CodeCardLetterInput) ([]byte, error) {
+	if err := checkCardLetter(in); err != nil {
+		return nil, err
+	}
+	d := newDoc(in.Date, "NemID extra code card")
+	d.codeCardPage(in.Recipient, "Your extra NemID code card", extraCardBody, in.CardNumber, in.Pairs)
+	return d.bytes()
+}
+
+// TemporaryPasswordLetter renders a password reset's letter: the NemID
+// number and the new temporary password.
+func TemporaryPasswordLetter(in PasswordLetterInput) ([]byte, error) {
+	var errs []error
+	errs = append(errs, checkDate(in.Date), checkRecipient(in.Recipient))
+	errs = append(errs, checkSecrets(in.NemIDNumber, in.TemporaryPassword)...)
+	if err := joinInvalid(errs); err != nil {
+		return nil, err
+	}
+	d := newDoc(in.Date, "NemID temporary password")
+	d.passwordPage(in.Recipient, resetPasswordBody, in.NemIDNumber, in.TemporaryPassword, in.ActivateBy)
+	return d.bytes()
+}
+
 // PasswordLetter renders the letter that carries the NemID number and the
 // temporary password.
 func PasswordLetter(in PasswordLetterInput) ([]byte, error) {

@@ -31,3 +31,13 @@ const passwordCaution = `The temporary password can only be used to activate Nem
 const reminderBody = `You have been issued a NemID, but it has not been activated yet. Your code card and your temporary password reached you separately.`
 
 const reminderAfter = `If NemID is not activated by then, the temporary password and the code card stop working and you must apply for a new NemID. If you are missing your code card or your temporary password, call NemID support.`
+
+const lostCardBody = `You told us that your NemID code card was lost, so every card you had is blocked and will never be asked for again. Here is your new code card. Your NemID number and password stay the same.
+
+Keep the card in a safe place, away from your password. Never tell anyone your codes, not even someone who says they are calling from NemID.`
+
+const extraCardBody = `Here is the extra NemID code card you ordered, for example for a long stay away. Your NemID number and password stay the same.
+
+NemID asks for codes from your oldest card first, and from this card once the cards before it are used up. Keep the card in a safe place, away from your password.`
+
+const resetPasswordBody = `You asked for a new password because you had forgotten yours. Here are your NemID number, which is your user ID, and a temporary password. Your current password keeps working until you activate NemID with this temporary password and choose a new password; every session then ends. A newer request replaces this temporary password.`

@@ -46,14 +46,38 @@ func (Attempt) TableName() string { return "secret_attempts" }
 // budget (each of them may be the wrong secret that locks it): the caller
 // waits for them to end and asks again.
 func (s *Store) BeginAttempt(ctx context.Context, credentialID string, now time.Time) (string, error) {
+	return s.beginAttemptFor(ctx, credentialID, now, ordinaryStep)
+}
+
+// Which step an attempt checks: a NemID locked by wrong passwords still
+// takes a reset's code (one check at a time: it is what proves the card,
+// and a wrong one locks by code for good) and, once the code has restored
+// the failure budget, the reset's temporary password and activation.
+type attemptStep int
+
+const (
+	ordinaryStep attemptStep = iota
+	resetCodeStep
+	resetActivationStep
+)
+
+// BeginResetAttempt is BeginAttempt for a step of a password reset (its
+// code, the reset's temporary password): a NemID locked by wrong passwords
+// may take it (DESIGN.md §6), one check at a time, within the budget the
+// reset's code restored; one locked by a wrong code may not.
+func (s *Store) BeginResetAttempt(ctx context.Context, credentialID string, now time.Time) (string, error) {
+	return s.beginAttemptFor(ctx, credentialID, now, resetActivationStep)
+}
+
+func (s *Store) beginAttemptFor(ctx context.Context, credentialID string, now time.Time, step attemptStep) (string, error) {
 	id := uuid.NewString()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return beginAttempt(tx, s.dialect, id, credentialID, now)
+		return beginAttempt(tx, s.dialect, id, credentialID, now, step)
 	})
 	return id, err
 }
 
-func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time) error {
+func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time, step attemptStep) error {
 	c, err := lockedCredential(tx, dialect, credentialID)
 	if err != nil {
 		return err
@@ -61,8 +85,11 @@ func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time) 
 	if c.Blocked() {
 		return ErrBlocked
 	}
-	if c.Locked() {
+	if c.Locked() && (step == ordinaryStep || !c.ResettableLock()) {
 		return ErrLocked
+	}
+	if c.Locked() && step == resetActivationStep && c.FailedAttempts >= MaxFailedAttempts {
+		return ErrLocked // only a reset's code restores the budget
 	}
 	if err := tx.Where("credential_id = ? AND started_at <= ?", credentialID, now.Add(-AttemptLease)).
 		Delete(&Attempt{}).Error; err != nil {
@@ -72,7 +99,11 @@ func beginAttempt(tx *gorm.DB, dialect, id, credentialID string, now time.Time) 
 	if err := tx.Model(&Attempt{}).Where("credential_id = ?", credentialID).Count(&inFlight).Error; err != nil {
 		return fmt.Errorf("count attempts in flight: %w", err)
 	}
-	if c.FailedAttempts+int(inFlight) >= MaxFailedAttempts {
+	failures := c.FailedAttempts
+	if c.Locked() && step == resetCodeStep {
+		failures = min(failures, MaxFailedAttempts-1) // one code at a time
+	}
+	if failures+int(inFlight) >= MaxFailedAttempts {
 		return ErrAttemptsInFlight
 	}
 	if err := tx.Create(&Attempt{ID: id, CredentialID: credentialID, StartedAt: now}).Error; err != nil {
@@ -115,7 +146,7 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, credentialID string,
 		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
 			return fmt.Errorf("end attempt: %w", err)
 		}
-		if err := countFailures(tx, credentialID, 1, now); err != nil {
+		if err := countFailures(tx, credentialID, 1, now, LockByPassword); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", credentialID).Take(&out).Error
@@ -128,13 +159,26 @@ func (s *Store) FailAttempt(ctx context.Context, attemptID, credentialID string,
 // challenge get ErrChallengeClosed without their code being looked at. The
 // claim also begins an attempt (see BeginAttempt), in the same transaction.
 func (s *Store) ClaimChallenge(ctx context.Context, challengeID string, now time.Time) (string, error) {
+	return s.claimChallenge(ctx, challengeID, now, ordinaryStep)
+}
+
+// ClaimResetChallenge is ClaimChallenge for the activation that follows a
+// password reset: a NemID locked by wrong passwords may answer it.
+func (s *Store) ClaimResetChallenge(ctx context.Context, challengeID string, now time.Time) (string, error) {
+	return s.claimChallenge(ctx, challengeID, now, resetActivationStep)
+}
+
+func (s *Store) claimChallenge(ctx context.Context, challengeID string, now time.Time, step attemptStep) (string, error) {
 	attemptID := uuid.NewString()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ch Challenge
 		if err := tx.Where("id = ?", challengeID).Take(&ch).Error; err != nil {
 			return notFound(err)
 		}
-		if err := beginAttempt(tx, s.dialect, attemptID, ch.CredentialID, now); err != nil {
+		if ch.Kind == ChallengeReset {
+			step = resetCodeStep
+		}
+		if err := beginAttempt(tx, s.dialect, attemptID, ch.CredentialID, now, step); err != nil {
 			return err
 		}
 		res := tx.Model(&Challenge{}).Where("id = ? AND status = ? AND expires_at > ?", challengeID, ChallengeOpen, now).
@@ -171,7 +215,7 @@ func (s *Store) FailAnswer(ctx context.Context, challengeID, attemptID string, n
 		if err := tx.Where("id = ?", attemptID).Delete(&Attempt{}).Error; err != nil {
 			return fmt.Errorf("end attempt: %w", err)
 		}
-		if err := countFailures(tx, ch.CredentialID, 1, now); err != nil {
+		if err := countFailures(tx, ch.CredentialID, 1, now, LockByCode); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", ch.CredentialID).Take(&out).Error

@@ -14,6 +14,7 @@ import (
 const (
 	ChallengeActivation = "activation"
 	ChallengeLogon      = "logon"
+	ChallengeReset      = "reset" // a password reset's code (DESIGN.md §6)
 
 	ChallengeOpen       = "open"
 	ChallengeAnswering  = "answering" // claimed by the one answer being checked
@@ -32,6 +33,15 @@ var (
 	ErrCodeSpent       = errors.New("the code was already spent")
 	ErrLocked          = errors.New("the credential is locked")
 	ErrNoCodesLeft     = errors.New("every code of every card is spent")
+	// ErrNoCard: every card is blocked after a lost-card report and the new
+	// card's letter is not dispatched yet.
+	ErrNoCard = errors.New("the new card after a lost-card report is not dispatched yet")
+)
+
+// Lock causes (Credential.LockCause).
+const (
+	LockByPassword = "password" // a wrong password or temporary password
+	LockByCode     = "code"     // a wrong or unanswered code
 )
 
 // Challenge is one open question "the code beside key K of card C". It
@@ -74,6 +84,12 @@ func (Session) TableName() string { return "sessions" }
 // Locked reports whether the credential refuses every citizen attempt.
 func (c Credential) Locked() bool { return c.LockedAt != nil }
 
+// ResettableLock reports whether a lock may be lifted by a password reset:
+// it was reached by wrong passwords, not by a wrong code.
+func (c Credential) ResettableLock() bool {
+	return c.Locked() && (c.LockCause == nil || *c.LockCause != LockByCode)
+}
+
 // CredentialByUserID loads a credential by its NemID number.
 func (s *Store) CredentialByUserID(ctx context.Context, userID string) (Credential, error) {
 	var c Credential
@@ -108,8 +124,8 @@ func (s *Store) SettleExpired(ctx context.Context, credentialID string, now time
 	unsettled := []string{ChallengeOpen, ChallengeAnswering}
 	stuck := now.Add(-AttemptLease)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND kind = ? AND ((status = ? AND expires_at <= ?) OR (status = ? AND expires_at <= ?))",
-			credentialID, ChallengeActivation, ChallengeOpen, now, ChallengeAnswering, stuck).
+		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND kind IN ? AND ((status = ? AND expires_at <= ?) OR (status = ? AND expires_at <= ?))",
+			credentialID, []string{ChallengeActivation, ChallengeReset}, ChallengeOpen, now, ChallengeAnswering, stuck).
 			Updates(map[string]any{"status": ChallengeExpired, "closed_at": now}).Error; err != nil {
 			return fmt.Errorf("expire activation challenges: %w", err)
 		}
@@ -119,7 +135,7 @@ func (s *Store) SettleExpired(ctx context.Context, credentialID string, now time
 		if res.Error != nil {
 			return fmt.Errorf("expire logon challenges: %w", res.Error)
 		}
-		if err := countFailures(tx, credentialID, int(res.RowsAffected), now); err != nil {
+		if err := countFailures(tx, credentialID, int(res.RowsAffected), now, LockByCode); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", credentialID).Take(&out).Error
@@ -132,7 +148,7 @@ func (s *Store) SettleExpired(ctx context.Context, credentialID string, now time
 func (s *Store) RecordFailure(ctx context.Context, credentialID string, now time.Time) (Credential, error) {
 	var out Credential
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := countFailures(tx, credentialID, 1, now); err != nil {
+		if err := countFailures(tx, credentialID, 1, now, LockByPassword); err != nil {
 			return err
 		}
 		return tx.Where("id = ?", credentialID).Take(&out).Error
@@ -143,13 +159,19 @@ func (s *Store) RecordFailure(ctx context.Context, credentialID string, now time
 // countFailures adds n failures in one statement, so concurrent failures
 // never lose a count, and sets locked_at when the total reaches the limit.
 // A lock ends every session of the credential and its open challenges.
-func countFailures(tx *gorm.DB, credentialID string, n int, now time.Time) error {
+//
+// The lock's cause is the failure that reached the limit, or a wrong code
+// on a NemID already locked (a reset's code or temporary password checked
+// on a NemID locked by passwords): a wrong code always leaves it locked by
+// code, which no reset lifts.
+func countFailures(tx *gorm.DB, credentialID string, n int, now time.Time, cause string) error {
 	if n == 0 {
 		return nil
 	}
 	err := tx.Exec(`UPDATE credentials SET failed_attempts = failed_attempts + ?,
+		lock_cause = CASE WHEN failed_attempts + ? >= ? AND (locked_at IS NULL OR ? = ?) THEN ? ELSE lock_cause END,
 		locked_at = CASE WHEN failed_attempts + ? >= ? THEN COALESCE(locked_at, ?) ELSE locked_at END
-		WHERE id = ?`, n, n, MaxFailedAttempts, now, credentialID).Error
+		WHERE id = ?`, n, n, MaxFailedAttempts, cause, LockByCode, cause, n, MaxFailedAttempts, now, credentialID).Error
 	if err != nil {
 		return fmt.Errorf("count %d failed attempt(s): %w", n, err)
 	}
@@ -200,8 +222,13 @@ func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, attemptID strin
 		if c.Blocked() {
 			return ErrBlocked
 		}
-		if c.Locked() {
+		if c.Locked() && !(resetStep(ch.Kind, c) && c.ResettableLock()) {
 			return ErrLocked
+		}
+		if pending, err := awaitingNewCard(tx, c.ID); err != nil {
+			return err
+		} else if pending {
+			return ErrNoCard
 		}
 		var open Challenge
 		err = tx.Where("credential_id = ? AND kind = ? AND status = ? AND expires_at > ?",
@@ -228,7 +255,7 @@ func (s *Store) OpenChallenge(ctx context.Context, ch Challenge, attemptID strin
 // key of the last one if it expired unanswered (and its code is unspent);
 // otherwise a fresh draw.
 func nextKey(tx *gorm.DB, ch Challenge, pick func(n int) (int, error)) (string, string, error) {
-	if ch.Kind == ChallengeActivation {
+	if ch.Kind == ChallengeActivation || ch.Kind == ChallengeReset {
 		var last Challenge
 		err := tx.Where("credential_id = ? AND kind = ?", ch.CredentialID, ch.Kind).
 			Order("created_at DESC").Take(&last).Error
@@ -257,11 +284,12 @@ func nextKey(tx *gorm.DB, ch Challenge, pick func(n int) (int, error)) (string, 
 	return card, keys[i], nil
 }
 
-// unspentOfOldestCard lists the unspent keys of the oldest card with any,
-// so an old card is used up while its replacement travels.
+// unspentOfOldestCard lists the unspent keys of the oldest card with any
+// that is not blocked, so an old card is used up while its replacement
+// travels.
 func unspentOfOldestCard(tx *gorm.DB, credentialID string) (string, []string, error) {
 	var cards []CodeCard
-	if err := tx.Where("credential_id = ?", credentialID).Order("seq").Find(&cards).Error; err != nil {
+	if err := tx.Where("credential_id = ? AND status = ?", credentialID, CardActive).Order("seq").Find(&cards).Error; err != nil {
 		return "", nil, fmt.Errorf("list cards: %w", err)
 	}
 	for _, c := range cards {
@@ -291,6 +319,11 @@ type Success struct {
 	At           time.Time
 	PasswordHash string   // activation: the new password's argon2id hash, kept on the challenge
 	Session      *Session // logon: the new session
+	// Reset is set for a password reset's code (the reset it opens) and
+	// for the activation with a reset's temporary password (the open
+	// reset): the credential is active, and a lock by passwords stays
+	// until the reset's activation lifts it.
+	Reset *PasswordReset
 }
 
 // Succeed records a correctly answered challenge in one transaction: the
@@ -321,6 +354,7 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 			return fmt.Errorf("end attempt: %w", err)
 		}
 		res = tx.Model(&CardCode{}).Where("card_number = ? AND key = ? AND spent_at IS NULL", ch.CardNumber, ch.Key).
+			Where("card_number IN (?)", tx.Model(&CodeCard{}).Select("card_number").Where("status = ?", CardActive)).
 			Update("spent_at", in.At)
 		if res.Error != nil {
 			return fmt.Errorf("spend code: %w", res.Error)
@@ -328,12 +362,17 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if res.RowsAffected == 0 {
 			return ErrCodeSpent
 		}
-		cred := tx.Model(&Credential{}).Where("id = ? AND locked_at IS NULL AND blocked_at IS NULL", ch.CredentialID)
-		if ch.Kind == ChallengeActivation {
+		cred := tx.Model(&Credential{}).Where("id = ? AND blocked_at IS NULL", ch.CredentialID)
+		switch {
+		case in.Reset != nil:
+			// A reset's steps are for an active NemID, also one locked by
+			// passwords: the code restores the budget, the lock stays.
+			cred = cred.Where("status = ? AND (locked_at IS NULL OR lock_cause IS NULL OR lock_cause <> ?)", CredentialActive, LockByCode)
+		case ch.Kind == ChallengeActivation:
 			// Revoked meanwhile (the issuance ended): nothing to activate.
-			cred = cred.Where("status = ?", CredentialPending)
-		} else {
-			cred = cred.Where("status = ?", CredentialActive) // not revoked meanwhile
+			cred = cred.Where("locked_at IS NULL AND status = ?", CredentialPending)
+		default:
+			cred = cred.Where("locked_at IS NULL AND status = ?", CredentialActive) // not revoked meanwhile
 		}
 		res = cred.Update("failed_attempts", 0)
 		if res.Error != nil {
@@ -345,6 +384,11 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 		if err := tx.Model(&Challenge{}).Where("credential_id = ? AND status = ?", ch.CredentialID, ChallengeOpen).
 			Updates(map[string]any{"status": ChallengeSuperseded, "closed_at": in.At}).Error; err != nil {
 			return fmt.Errorf("supersede open challenges: %w", err)
+		}
+		if in.Reset != nil && ch.Kind == ChallengeReset {
+			if err := openReset(tx, *in.Reset); err != nil {
+				return err
+			}
 		}
 		if in.Session != nil {
 			in.Session.CredentialID = ch.CredentialID
@@ -370,6 +414,13 @@ func credentialRefusal(tx *gorm.DB, credentialID string) error {
 		return ErrLocked
 	}
 	return ErrChallengeClosed
+}
+
+// resetStep reports whether a challenge of kind is a step of a password
+// reset: its code, or the activation of an active NemID (only a reset's
+// temporary password opens one).
+func resetStep(kind string, c Credential) bool {
+	return kind == ChallengeReset || (kind == ChallengeActivation && c.Status == CredentialActive)
 }
 
 // ErrActivationUnknown: the activation a workflow records is not a
@@ -488,6 +539,7 @@ func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string, now ti
 type CardUsage struct {
 	CardNumber string
 	Seq        int
+	Status     string // CardActive or CardBlocked
 	Unspent    int
 }
 
@@ -495,9 +547,9 @@ type CardUsage struct {
 func (s *Store) CardUsageOf(ctx context.Context, credentialID string) ([]CardUsage, error) {
 	var rows []CardUsage
 	err := s.db.WithContext(ctx).Table("code_cards AS c").
-		Select("c.card_number AS card_number, c.seq AS seq, COUNT(k.key) AS unspent").
+		Select("c.card_number AS card_number, c.seq AS seq, c.status AS status, COUNT(k.key) AS unspent").
 		Joins("LEFT JOIN card_codes AS k ON k.card_number = c.card_number AND k.spent_at IS NULL").
-		Where("c.credential_id = ?", credentialID).Group("c.card_number, c.seq").Order("c.seq").Scan(&rows).Error
+		Where("c.credential_id = ?", credentialID).Group("c.card_number, c.seq, c.status").Order("c.seq").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("count unspent codes: %w", err)
 	}

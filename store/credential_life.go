@@ -40,13 +40,20 @@ func (c Credential) State() string {
 	return c.Status
 }
 
-// Status is a card's state as the contract shows it: spent when none of
-// its codes is left, otherwise active.
-func (u CardUsage) Status() string {
-	if u.Unspent == 0 {
-		return "spent"
+// CardSpent is the derived state of a card with no unspent code left.
+const CardSpent = "spent"
+
+// State is a card's state as the contract shows it (DESIGN.md §6):
+// blocked after a lost-card report, spent when none of its codes is left,
+// otherwise active.
+func (u CardUsage) State() string {
+	switch {
+	case u.Status == CardBlocked:
+		return CardBlocked
+	case u.Unspent == 0:
+		return CardSpent
 	}
-	return "active"
+	return CardActive
 }
 
 // Block blocks a credential and records ev on its issuance's timeline, in

@@ -189,7 +189,10 @@ func TestBlockAndUnblock(t *testing.T) {
 					}
 					return nil
 				}, "active"},
-				{"block", func() error { _, err := st.Block(ctx, n.credentialID, ev("blocked"), staffAudit(store.AuditCredentialBlocked)); return err }, "blocked"},
+				{"block", func() error {
+					_, err := st.Block(ctx, n.credentialID, ev("blocked"), staffAudit(store.AuditCredentialBlocked))
+					return err
+				}, "blocked"},
 				{"block again", func() error {
 					again, err := st.Block(ctx, n.credentialID, ev("blocked"), staffAudit(store.AuditCredentialBlocked))
 					if again {
@@ -198,8 +201,14 @@ func TestBlockAndUnblock(t *testing.T) {
 					return err
 				}, "blocked"},
 				{"a third failure locks beneath the block", func() error { _, err := st.RecordFailure(ctx, n.credentialID, now); return err }, "blocked"},
-				{"unlock leaves the block", func() error { _, err := st.Unlock(ctx, n.credentialID, ev("unlocked"), staffAudit(store.AuditCredentialUnlocked)); return err }, "blocked"},
-				{"unblock lifts everything", func() error { _, err := st.Unblock(ctx, n.credentialID, ev("unblocked"), staffAudit(store.AuditCredentialUnblocked)); return err }, "active"},
+				{"unlock leaves the block", func() error {
+					_, err := st.Unlock(ctx, n.credentialID, ev("unlocked"), staffAudit(store.AuditCredentialUnlocked))
+					return err
+				}, "blocked"},
+				{"unblock lifts everything", func() error {
+					_, err := st.Unblock(ctx, n.credentialID, ev("unblocked"), staffAudit(store.AuditCredentialUnblocked))
+					return err
+				}, "active"},
 			}
 			for _, s := range steps {
 				require.NoError(t, s.do(), s.name)

@@ -30,8 +30,12 @@ type Credential struct {
 	Status               string
 	FailedAttempts       int
 	LockedAt             *time.Time
-	CreatedAt            time.Time
-	ActivatedAt          *time.Time
+	// LockCause is what made the last failure that counts toward the lock:
+	// LockByPassword (a password or temporary password) or LockByCode. A
+	// NemID locked by passwords can still be reset (DESIGN.md §6).
+	LockCause   *string
+	CreatedAt   time.Time
+	ActivatedAt *time.Time
 	// BlockedAt is set while the person or support has blocked the NemID
 	// (independent of a lock: unlock never lifts it).
 	BlockedAt     *time.Time
@@ -48,6 +52,10 @@ type CodeCard struct {
 	CredentialID string
 	Seq          int
 	CreatedAt    time.Time
+	// Status is CardActive or CardBlocked (a lost-card report); a blocked
+	// card's keys are never asked again.
+	Status    string `gorm:"default:active"`
+	BlockedAt *time.Time
 }
 
 func (CodeCard) TableName() string { return "code_cards" }

@@ -42,6 +42,17 @@ func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, s
 		if c.Status == CredentialRevoked {
 			return ErrCredentialRevoked
 		}
+		var made int64
+		if err := tx.Model(&Letter{}).Where("dedupe_key = ?", r.Letter.DedupeKey).Count(&made).Error; err != nil {
+			return fmt.Errorf("look for the replacement letter: %w", err)
+		}
+		if made > 0 {
+			return gorm.ErrDuplicatedKey // an earlier attempt made it: return that one
+		}
+		if err := replacementNeeded(tx, r.Card.CredentialID, r.Card.Seq); err != nil {
+			return err
+		}
+		r.Card.Status = CardActive
 		if err := tx.Create(&r.Card).Error; err != nil {
 			return err
 		}
@@ -56,7 +67,7 @@ func (s *Store) SaveReplacement(ctx context.Context, r Replacement) (CodeCard, s
 	if err == nil {
 		return r.Card, r.Letter.ID, nil
 	}
-	if errors.Is(err, ErrCredentialRevoked) {
+	if errors.Is(err, ErrCredentialRevoked) || errors.Is(err, ErrReplacementNotNeeded) {
 		return CodeCard{}, "", err
 	}
 	if !errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -79,4 +90,32 @@ func (s *Store) existingReplacement(ctx context.Context, r Replacement) (CodeCar
 		return CodeCard{}, "", fmt.Errorf("load the replacement letter of card %s: %w", card.CardNumber, notFound(err))
 	}
 	return card, l.ID, nil
+}
+
+// ErrReplacementNotNeeded: since the replacement was started, the card it
+// replaces was blocked (a lost-card report, whose own new card replaces
+// it) or another card (a lost-card or extra card) took its place.
+var ErrReplacementNotNeeded = errors.New("the replacement card is no longer needed")
+
+// replacementNeeded checks, on the credential's locked row, that card seq
+// is still to be made: the card before it is not blocked, no other card
+// took seq, and no lost-card card is on its way.
+func replacementNeeded(tx *gorm.DB, credentialID string, seq int) error {
+	var prev CodeCard
+	err := tx.Where("credential_id = ? AND seq = ?", credentialID, seq-1).Take(&prev).Error
+	if err != nil {
+		return fmt.Errorf("load card %d: %w", seq-1, notFound(err))
+	}
+	var later int64
+	if err := tx.Model(&CodeCard{}).Where("credential_id = ? AND seq >= ?", credentialID, seq).Count(&later).Error; err != nil {
+		return fmt.Errorf("look for later cards: %w", err)
+	}
+	pending, err := awaitingNewCard(tx, credentialID)
+	if err != nil {
+		return err
+	}
+	if prev.Status == CardBlocked || later > 0 || pending {
+		return ErrReplacementNotNeeded
+	}
+	return nil
 }

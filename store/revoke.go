@@ -33,8 +33,9 @@ type Revocation struct {
 
 // revoke is the one revocation of a credential, inside the caller's
 // transaction: the credential becomes revoked (for good: nothing moves it
-// back), its sessions and open challenges end, passwords waiting on its
-// activations are forgotten, its queued letters are withdrawn and a held
+// back), its sessions, open challenges and password resets end, passwords
+// waiting on its activations are forgotten, its queued letters are
+// withdrawn and a held
 // handover document is purged. The caller destroys the withdrawn letters'
 // keys (WithdrawnLetterIDs). Revoking a revoked credential records nothing
 // new and ends whatever access is left, so a retry is harmless. It reports
@@ -54,6 +55,10 @@ func revoke(tx *gorm.DB, r Revocation) (bool, error) {
 	}
 	if err := forgetChosenPasswords(tx, cred.ID); err != nil {
 		return false, err
+	}
+	if err := tx.Model(&PasswordReset{}).Where("credential_id = ? AND status IN ?", cred.ID, openResetStatuses).
+		Updates(map[string]any{"status": ResetRevoked, "temporary_password_mac": nil, "closed_at": r.At}).Error; err != nil {
+		return false, fmt.Errorf("end the password resets of credential %s: %w", cred.ID, err)
 	}
 	if err := tx.Model(&Letter{}).Where("issuance_id = ? AND kind <> ? AND status = ?", cred.IssuanceID, KindHandover, LetterQueued).
 		Updates(map[string]any{"status": LetterWithdrawn, "pdf": nil}).Error; err != nil {

@@ -28,4 +28,11 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.PendingRegisterChanges, activity.RegisterOptions{Name: workflows.ActivityPendingRegisterChanges})
 	w.RegisterActivityWithOptions(acts.StopOpenIssuances, activity.RegisterOptions{Name: workflows.ActivityStopOpenIssuances})
 	w.RegisterActivityWithOptions(acts.ApplyRegisterChange, activity.RegisterOptions{Name: workflows.ActivityApplyRegisterChange})
+	w.RegisterWorkflowWithOptions(workflows.CardOrder, workflow.RegisterOptions{Name: workflows.CardOrderWorkflow})
+	w.RegisterWorkflowWithOptions(workflows.PasswordReset, workflow.RegisterOptions{Name: workflows.PasswordResetWorkflow})
+	w.RegisterActivityWithOptions(acts.MintOrderedCard, activity.RegisterOptions{Name: workflows.ActivityMintOrderedCard})
+	w.RegisterActivityWithOptions(acts.PrintResetLetter, activity.RegisterOptions{Name: workflows.ActivityPrintResetLetter})
+	w.RegisterActivityWithOptions(acts.RecordResetPickup, activity.RegisterOptions{Name: workflows.ActivityRecordResetPickup})
+	w.RegisterActivityWithOptions(acts.ActivateReset, activity.RegisterOptions{Name: workflows.ActivityActivateReset})
+	w.RegisterActivityWithOptions(acts.CloseReset, activity.RegisterOptions{Name: workflows.ActivityCloseReset})
 }

@@ -16,6 +16,8 @@ const (
 	BankIssuanceWorkflow    = "BankIssuance"
 	AbroadIssuanceWorkflow  = "AbroadIssuance"
 	ReplacementCardWorkflow = "ReplacementCard"
+	CardOrderWorkflow       = "CardOrder"
+	PasswordResetWorkflow   = "PasswordReset"
 
 	UpdateCancel           = "cancel"
 	UpdateHandover         = "handover"
@@ -31,6 +33,10 @@ const (
 	// RegisterChangesWorkflow applies the register import's changes
 	// (DESIGN.md §6); one runs per task queue.
 	RegisterChangesWorkflow = "RegisterChanges"
+
+	// SignalResetSuperseded tells a password reset's workflow that a newer
+	// reset replaced its temporary password.
+	SignalResetSuperseded = "reset_superseded"
 )
 
 // Activity names, registered explicitly by worker.Register.
@@ -46,6 +52,11 @@ const (
 	ActivityPendingRegisterChanges = "PendingRegisterChanges"
 	ActivityStopOpenIssuances      = "StopOpenIssuances"
 	ActivityApplyRegisterChange    = "ApplyRegisterChange"
+	ActivityMintOrderedCard        = "MintOrderedCard"
+	ActivityPrintResetLetter       = "PrintResetLetter"
+	ActivityRecordResetPickup      = "RecordResetPickup"
+	ActivityActivateReset          = "ActivateReset"
+	ActivityCloseReset             = "CloseReset"
 )
 
 // Error types carried by temporal.ApplicationError, which the API maps to
@@ -85,6 +96,28 @@ func RegisterChangesWorkflowID(taskQueue string) string { return "register-chang
 // changePersonDeceased names the GetVersion change that lets a death in
 // the register reject a pending issuance.
 const changePersonDeceased = "person-deceased"
+
+// CardOrderWorkflowID names the workflow that mints the card of order n of
+// a kind (lost, extra) for a credential: starting it with a
+// reject-duplicate policy mints each order's card once, however often the
+// request is repeated. Ids only, nothing personal.
+func CardOrderWorkflowID(credentialID, kind string, n int) string {
+	return "card-order/" + credentialID + "/" + kind + "/" + strconv.Itoa(n)
+}
+
+// PasswordResetWorkflowID names a password reset's workflow by the reset's
+// id (the id of the reset challenge whose code opened it).
+func PasswordResetWorkflowID(resetID string) string { return "password-reset/" + resetID }
+
+// Password reset statuses, as the reset workflow's state and the
+// password_resets rows carry them.
+const (
+	ResetAwaitingPickup = "awaiting_pickup"
+	ResetOpen           = "open"
+	ResetActivated      = "activated"
+	ResetExpired        = "expired"
+	ResetSuperseded     = "superseded"
+)
 
 // Statuses of DESIGN.md §4.
 const (
