@@ -144,6 +144,9 @@ func (s *Server) letterDispatched(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if existing.Status == store.LetterWithdrawn {
+		return newError(http.StatusGone, "withdrawn", "the letter was withdrawn (its NemID was revoked): do not post it")
+	}
 	if err := s.destroyKey(existing.ID); err != nil {
 		return err
 	}

@@ -363,7 +363,8 @@ func TestBlockDuringAPendingReset(t *testing.T) {
 
 // TestRevocationEndsAPendingReset: when the person activates a newer NemID,
 // the old one is revoked and its open reset ends with it: the reset's
-// temporary password no longer opens anything.
+// letter, still in the post, is withdrawn (its PDF gone, a dispatch 410)
+// and its temporary password opens nothing.
 func TestRevocationEndsAPendingReset(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
 		old := activeNemID(t, app, soeren)
@@ -371,12 +372,19 @@ func TestRevocationEndsAPendingReset(t *testing.T) {
 		require.Equal(t, http.StatusCreated, start.Status, string(start.Body))
 		code := old.code(start.JSON["card_number"].(string), start.JSON["key"].(string))
 		require.Equal(t, http.StatusOK, citizen(t, app, "/v1/password-resets/"+start.JSON["reset_id"].(string), map[string]string{"code": code}).Status)
-		_, text := postOne(t, app, old.issuanceID, "temporary_password")
-		temp := resetPasswordPattern.FindStringSubmatch(text)
+		eventually(t, "the reset's letter", func() bool { return len(queuedOfKind(t, app, old.issuanceID, "temporary_password")) == 1 })
+		letterPath := "/v1/letters/" + queuedOfKind(t, app, old.issuanceID, "temporary_password")[0]["id"].(string)
+		pdf := app.Do(t, testenv.Request{Method: "GET", Path: letterPath + "/pdf", Token: app.Tokens["post:post"]})
+		require.Equal(t, http.StatusOK, pdf.Status)
+		temp := resetPasswordPattern.FindStringSubmatch(testenv.PDFText(t, pdf.Body))
 		require.NotNil(t, temp)
 
 		activeNemID(t, app, soeren) // a new NemID replaces the old one
 		assert.Equal(t, "revoked", credentialStatus(t, app, old.issuanceID))
+		sent := app.Do(t, testenv.Request{Method: "POST", Path: letterPath + "/dispatched", Token: app.Tokens["post:post"]})
+		assert.Equal(t, http.StatusGone, sent.Status, "a withdrawn letter is not posted: %s", sent.Body)
+		assert.Equal(t, "withdrawn", errorCode(sent))
+		assert.Equal(t, http.StatusGone, app.Do(t, testenv.Request{Method: "GET", Path: letterPath + "/pdf", Token: app.Tokens["post:post"]}).Status)
 		act := citizen(t, app, "/v1/activations", map[string]string{"user_id": old.userID, "temporary_password": temp[1]})
 		assert.NotEqual(t, http.StatusCreated, act.Status, "a revoked NemID's reset opens nothing: %s", act.Body)
 	})
