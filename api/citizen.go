@@ -43,6 +43,7 @@ func (s *Server) citizenRoutes(e *echo.Echo) {
 	e.POST("/v1/logout", c.logout, c.limitAddress)
 	e.GET("/v1/support", c.support, c.limitAddress)
 	c.selfServiceRoutes(e)
+	c.oidcRoutes(e)
 }
 
 // Defaults of DESIGN.md §5, for a Config not read from the environment.

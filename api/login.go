@@ -35,8 +35,6 @@ type sessionView struct {
 
 // startLogin checks the user ID and password and asks for the code beside
 // a key picked among the unspent codes: 201 {login_id, card_number, key}.
-// The lock is decided before the password is checked and again as the
-// challenge opens (see store.BeginAttempt).
 func (c *citizenAPI) startLogin(ec echo.Context) error {
 	began := time.Now()
 	var req loginStart
@@ -46,23 +44,33 @@ func (c *citizenAPI) startLogin(ec echo.Context) error {
 	if err := requireFields([2]string{"user_id", req.UserID}, [2]string{"password", req.Password}); err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
-	if err := c.limitUser(ctx, req.UserID); err != nil {
-		return err
-	}
-	cred, attemptID, err := c.checkPassword(ctx, began, req.UserID, req.Password)
-	if err != nil {
-		return err
-	}
-	if err := c.refuseWithoutCard(ctx, cred, attemptID); err != nil {
-		return err
-	}
-	ch, err := c.openChallenge(ctx, cred, store.ChallengeLogon, attemptID)
+	ch, err := c.logonPassword(ec.Request().Context(), began, req.UserID, req.Password)
 	if err != nil {
 		return err
 	}
 	noStore(ec)
 	return ec.JSON(http.StatusCreated, challengeView("login_id", ch))
+}
+
+// logonPassword is the first step of every logon, whichever door the
+// person came through (POST /v1/logins, the OpenID provider's login page):
+// the per-user limit, the block and the lock (refusal, decided before the
+// password is checked and again as the challenge opens, see
+// store.BeginAttempt), the password (a wrong one is a failed attempt),
+// no_card after a lost-card report, and the challenge: the key of an
+// unspent code of the oldest card with any.
+func (c *citizenAPI) logonPassword(ctx context.Context, began time.Time, userID, password string) (store.Challenge, error) {
+	if err := c.limitUser(ctx, userID); err != nil {
+		return store.Challenge{}, err
+	}
+	cred, attemptID, err := c.checkPassword(ctx, began, userID, password)
+	if err != nil {
+		return store.Challenge{}, err
+	}
+	if err := c.refuseWithoutCard(ctx, cred, attemptID); err != nil {
+		return store.Challenge{}, err
+	}
+	return c.openChallenge(ctx, cred, store.ChallengeLogon, attemptID)
 }
 
 // rehash rewrites a verified password's hash under the current pepper key
@@ -101,31 +109,49 @@ func (c *citizenAPI) answerLogin(ec echo.Context) error {
 	if err := requireFields([2]string{"code", req.Code}); err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
-	ch, cred, err := c.answeredChallenge(ctx, ec.Param("id"), store.ChallengeLogon)
-	if err != nil {
-		return err
-	}
 	token, err := newSessionToken()
 	if err != nil {
 		return err
 	}
-	attemptID, err := c.claim(ctx, ch)
+	var sess *store.Session
+	_, err = c.logonCode(ec.Request().Context(), ec.Param("id"), req.Code, func(_ store.Credential, at time.Time, s *store.Success) {
+		sess = &store.Session{TokenHash: store.HashToken(token), CreatedAt: at, ExpiresAt: at.Add(c.sessionTTL())}
+		s.Session = sess
+	})
 	if err != nil {
 		return err
 	}
-	if err := c.checkCode(ctx, ch, attemptID, req.Code); err != nil {
-		return err
-	}
-	now := c.now()
-	sess := &store.Session{TokenHash: store.HashToken(token), CreatedAt: now, ExpiresAt: now.Add(c.sessionTTL())}
-	err = c.store.Succeed(context.WithoutCancel(ctx), store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: now, Session: sess})
-	if err := succeeded(err); err != nil {
-		return err
-	}
-	c.afterSpend(ctx, cred.ID)
 	noStore(ec)
 	return ec.JSON(http.StatusOK, sessionView{SessionToken: token, ExpiresAt: sess.ExpiresAt})
+}
+
+// logonCode is the second step of every logon, whichever door: the
+// challenge's state (unknown, expired and counted, closed, locked,
+// blocked), the claim that lets one answer through, the code (a wrong one
+// ends the challenge and is a failed attempt), and the success that spends
+// it, to which finish adds what this door writes in the same transaction
+// (a session, an OpenID authorization). Then the replacement card when the
+// newest card is down to 20 codes.
+func (c *citizenAPI) logonCode(ctx context.Context, challengeID, code string,
+	finish func(cred store.Credential, at time.Time, s *store.Success)) (store.Credential, error) {
+	ch, cred, err := c.answeredChallenge(ctx, challengeID, store.ChallengeLogon)
+	if err != nil {
+		return cred, err
+	}
+	attemptID, err := c.claim(ctx, ch)
+	if err != nil {
+		return cred, err
+	}
+	if err := c.checkCode(ctx, ch, attemptID, code); err != nil {
+		return cred, err
+	}
+	success := store.Success{ChallengeID: ch.ID, AttemptID: attemptID, At: c.now()}
+	finish(cred, success.At, &success)
+	if err := succeeded(c.store.Succeed(context.WithoutCancel(ctx), success)); err != nil {
+		return cred, err
+	}
+	c.afterSpend(ctx, cred.ID)
+	return cred, nil
 }
 
 func newSessionToken() (string, error) {

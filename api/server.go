@@ -110,6 +110,7 @@ func New(d Deps) *echo.Echo {
 	s.tokenRoutes(staff)
 	s.feeRoutes(staff)
 	s.auditRoutes(staff)
+	s.oidcClientRoutes(staff)
 	return e
 }
 

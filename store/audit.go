@@ -60,13 +60,15 @@ const (
 	AuditCredentialLookedUp      = "credential_looked_up"           // support read a NemID (by number or CPR)
 	AuditTokenCreated            = "token_created"                  // a staff token issued
 	AuditTokenRevoked            = "token_revoked"                  // a staff token revoked
+	AuditOIDCClientCreated       = "oidc_client_created"            // a service provider registered
+	AuditOIDCLogon               = "oidc_logon"                     // a person logged on at a service provider
 )
 
 var auditActions = []string{
 	AuditIssuanceCreated, AuditIssuanceCancelled, AuditHandoverConfirmed, AuditHandoverPDFFetched,
 	AuditPickupConfirmed, AuditPublicSignatureUpgraded, AuditLetterPDFFetched, AuditLetterDispatched,
 	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp,
-	AuditTokenCreated, AuditTokenRevoked,
+	AuditTokenCreated, AuditTokenRevoked, AuditOIDCClientCreated, AuditOIDCLogon,
 }
 
 // AuditActions lists the actions the log records.
@@ -82,8 +84,9 @@ func TokenTarget(id string) string          { return "token:" + id }
 func CredentialTarget(userID string) string { return "credential:" + userID }
 func LetterTarget(id string) string         { return "letter:" + id }
 func AppointmentTarget(id string) string    { return "appointment:" + id }
+func OIDCClientTarget(id string) string     { return "oidc_client:" + id }
 
-var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:"}
+var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:", "oidc_client:"}
 
 // AuditEntry is one line of the audit log. Callers fill Actor, Action,
 // Target and, when known, ActorName or TokenID; AppendAudit fills Seq, At,

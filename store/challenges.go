@@ -324,6 +324,9 @@ type Success struct {
 	// reset): the credential is active, and a lock by passwords stays
 	// until the reset's activation lifts it.
 	Reset *PasswordReset
+	// Then is a further write of the same transaction, after every other
+	// (a logon through the OpenID provider: its request and audit entry).
+	Then TxStep
 }
 
 // Succeed records a correctly answered challenge in one transaction: the
@@ -395,6 +398,9 @@ func (s *Store) Succeed(ctx context.Context, in Success) error {
 			if err := tx.Create(in.Session).Error; err != nil {
 				return fmt.Errorf("store session: %w", err)
 			}
+		}
+		if in.Then != nil {
+			return in.Then(tx)
 		}
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,7 @@ type Config struct {
 	TaskQueue         string // NEMID_TASK_QUEUE: where workers poll and the API starts workflows
 	TemporalCLI       string // TEMPORAL_CLI
 	HTTPAddr          string // NEMID_HTTP_ADDR
+	Issuer            string // NEMID_ISSUER: the OpenID Connect issuer URL; default "http://" + HTTPAddr
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
 	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
 	LetterKeyDir      string // NEMID_LETTER_KEY_DIR: the per-letter keys of letter PDFs, outside the database; worker and API share it
@@ -65,6 +67,7 @@ func FromEnv() (Config, error) {
 		TaskQueue:         env("NEMID_TASK_QUEUE", "nemid-issuance"), // workflows.TaskQueue,
 		TemporalCLI:       os.Getenv("TEMPORAL_CLI"),
 		HTTPAddr:          env("NEMID_HTTP_ADDR", "127.0.0.1:8080"),
+		Issuer:            os.Getenv("NEMID_ISSUER"),
 		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),
 		HashKey:           os.Getenv("NEMID_HASH_KEY"),
 		LetterKeyDir:      env("NEMID_LETTER_KEY_DIR", ""),
@@ -77,6 +80,12 @@ func FromEnv() (Config, error) {
 		ChallengeTTL:      dur("NEMID_CHALLENGE_TTL", "5m"),
 		SessionTTL:        dur("NEMID_SESSION_TTL", "15m"),
 		RegisterSweep:     dur("NEMID_REGISTER_SWEEP", "30s"),
+	}
+	if c.Issuer == "" {
+		c.Issuer = "http://" + c.HTTPAddr
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("NEMID_ISSUER: want an http(s) URL without query or fragment, got %q", c.Issuer))
 	}
 	if c.LetterKeyDir == "" {
 		c.LetterKeyDir = filepath.Join(c.DataDir, "letter-keys")
