@@ -114,6 +114,24 @@ var authzMatrix = []authzRow{
 	{"POST /v1/me/block", "/v1/me/block", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /v1/me/password", "/v1/me/password", map[string]any{"current_password": "Kodeord2024", "new_password": "Kodeord2025"}, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"GET /v1/support", "/v1/support", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	// Service providers are registered by an admin (DESIGN §11).
+	{"GET /v1/oidc/clients", "/v1/oidc/clients", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401}},
+	{"POST /v1/oidc/clients", "/v1/oidc/clients", map[string]any{"name": "", "redirect_uris": []string{}}, [principals]int{401, 403, 403, 403, 403, 403, 403, 403, 422, 401, 401}},
+	// The OpenID provider's protocol endpoints and login pages (served by zitadel/oidc and specified by
+	// OpenID Connect, not openapi.json: see contract.ProtocolPath). Staff tokens are no key there.
+	{"GET /.well-known/openid-configuration", "/.well-known/openid-configuration", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /oidc/keys", "/oidc/keys", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /oidc/authorize", "/oidc/authorize?client_id=unknown&response_type=code&scope=openid", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	{"POST /oidc/authorize", "/oidc/authorize", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	{"POST /oidc/token", "/oidc/token", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	{"GET /oidc/userinfo", "/oidc/userinfo", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"POST /oidc/userinfo", "/oidc/userinfo", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"GET /oidc/end_session", "/oidc/end_session", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	{"POST /oidc/end_session", "/oidc/end_session", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	{"POST /oidc/revoke", "/oidc/revoke", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	{"GET /oidc/login", "/oidc/login?id=unknown", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"POST /oidc/login", "/oidc/login", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"POST /oidc/login/code", "/oidc/login/code", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 }
 
 // invalidCPR breaks a rule every application checks first (no date 32),

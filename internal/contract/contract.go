@@ -98,6 +98,9 @@ func (v *Validator) Check(x Exchange) error {
 	if req.URL.Host == "" {
 		req.URL.Host = req.Host
 	}
+	if ProtocolPath(req.URL.Path) {
+		return nil
+	}
 	route, params, err := v.router.FindRoute(req)
 	if err != nil {
 		if x.Status == http.StatusNotFound || x.Status == http.StatusMethodNotAllowed {
@@ -126,6 +129,17 @@ func (v *Validator) Check(x Exchange) error {
 		errs = append(errs, fmt.Errorf("the answer breaks the document: %w", resErr))
 	}
 	return errors.Join(errs...)
+}
+
+// ProtocolPath reports whether a path belongs to the OpenID Connect
+// provider (DESIGN.md §11): discovery, JWKS, authorize, token, userinfo,
+// end_session and revoke, served by zitadel/oidc and specified by OpenID
+// Connect Core/Discovery and RFC 6749/7009/7636 rather than by
+// openapi.json, and its HTML login pages. Their exchanges are not checked
+// against the document; the OIDC tests (e2e/oidc_test.go) drive them with
+// the library's relying party, which checks the protocol.
+func ProtocolPath(path string) bool {
+	return path == "/.well-known/openid-configuration" || strings.HasPrefix(path, "/oidc/")
 }
 
 // bearerPresent accepts a request when it carries the bearer header the

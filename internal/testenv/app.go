@@ -118,8 +118,12 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 		}
 		t.Cleanup(apiClient.Close)
 	}
+	// The OpenID issuer is the server's own URL, known once it listens.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.Issuer = "http://" + srv.Listener.Addr().String()
 	deps := wiring.APIDeps(st, apiClient, cfg, keys, log, reg, queue)
-	srv := httptest.NewServer(checkContract(t, api.New(deps)))
+	srv.Config.Handler = checkContract(t, api.New(deps))
+	srv.Start()
 	checkedServers.Store(srv.URL, true)
 	t.Cleanup(srv.Close)
 
