@@ -47,6 +47,7 @@ const (
 	oidcEndSessionPath = "oidc/end_session"
 	oidcKeysPath       = "oidc/keys"
 	oidcLoginPath      = "/oidc/login"
+	oidcLoggedOutPath  = "/oidc/logged-out" // end_session without a client's redirect lands here
 )
 
 type oidcProvider struct {
@@ -66,7 +67,7 @@ func (c *citizenAPI) oidcRoutes(e *echo.Echo) {
 	}
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], p.derive("oidc token and code encryption"))
-	conf := &op.Config{CryptoKey: cryptoKey, CodeMethodS256: true, AuthMethodPost: true,
+	conf := &op.Config{CryptoKey: cryptoKey, CodeMethodS256: true, AuthMethodPost: true, DefaultLogoutRedirectURI: oidcLoggedOutPath,
 		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, ScopeCPR},
 		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "at_hash", "azp", "name", "cpr"}}
 	opts := []op.Option{
@@ -388,7 +389,8 @@ func (s *oidcStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret st
 // SetUserinfoFromScopes puts nothing in the ID token beyond the library's
 // claims (iss, aud, sub, nonce, iat, exp, auth_time, amr): the name and
 // the CPR are for userinfo, where a blocked NemID's token is refused.
-func (s *oidcStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+func (s *oidcStorage) SetUserinfoFromScopes(_ context.Context, info *oidc.UserInfo, subject, _ string, _ []string) error {
+	info.Subject = subject // the library copies the userinfo's subject into the ID token
 	return nil
 }
 

@@ -25,6 +25,9 @@ func (p *oidcProvider) loginRoutes(e *echo.Echo) {
 	e.GET(oidcLoginPath, p.loginPage, p.limitAddress)
 	e.POST(oidcLoginPath, p.loginPassword, p.limitAddress)
 	e.POST(oidcLoginPath+"/code", p.loginCode, p.limitAddress)
+	e.GET(oidcLoggedOutPath, func(ec echo.Context) error {
+		return page(ec, http.StatusOK, "password", loginView{Client: "NemID", Error: "You are logged out."})
+	})
 }
 
 const loginStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}

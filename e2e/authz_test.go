@@ -126,8 +126,10 @@ var authzMatrix = []authzRow{
 	{"POST /oidc/token", "/oidc/token", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
 	{"GET /oidc/userinfo", "/oidc/userinfo", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"POST /oidc/userinfo", "/oidc/userinfo", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
-	{"GET /oidc/end_session", "/oidc/end_session", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
-	{"POST /oidc/end_session", "/oidc/end_session", nil, [principals]int{400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400}},
+	// Without an id_token_hint end_session ends nothing and lands on the logged-out page.
+	{"GET /oidc/end_session", "/oidc/end_session", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"POST /oidc/end_session", "/oidc/end_session", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /oidc/logged-out", "/oidc/logged-out", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 	{"POST /oidc/revoke", "/oidc/revoke", nil, [principals]int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	{"GET /oidc/login", "/oidc/login?id=unknown", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	{"POST /oidc/login", "/oidc/login", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},

@@ -202,7 +202,7 @@ func TestLogOnAtServiceProvidersWithNemID(t *testing.T) {
 		assert.Equal(t, app.Config.Issuer, claims.Issuer)
 		assert.Equal(t, []string{borger.id}, []string(claims.Audience))
 		assert.Equal(t, borger.nonce, claims.Nonce)
-		assert.Equal(t, []string{"pwd", "otp"}, claims.AuthenticationMethodsReferences)
+		assert.Equal(t, []string{"pwd", "otp"}, []string(claims.AuthenticationMethodsReferences))
 		assert.False(t, claims.AuthTime.AsTime().IsZero())
 		assert.NotEmpty(t, tokens.AccessToken)
 		sub := claims.Subject
