@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/store"
 )
 
 // The OpenID Connect provider (DESIGN.md §11), driven by zitadel/oidc's
@@ -271,6 +273,18 @@ func TestOIDCRefusals(t *testing.T) {
 	t.Run("a wrong verifier", func(t *testing.T) {
 		code, _ := logOnAt(t, app, sp, p)
 		_, err := exchange(sp, code, randomString(t))
+		assert.ErrorContains(t, err, "invalid_grant")
+	})
+	t.Run("a code older than 60 seconds", func(t *testing.T) {
+		code, f := logOnAt(t, app, sp, p)
+		var expires time.Time
+		hash := store.HashToken(code)
+		require.NoError(t, app.Store.ScanForTests(context.Background(), &expires, "SELECT code_expires_at FROM oidc_auth_requests WHERE code_hash = ?", hash))
+		assert.LessOrEqual(t, time.Until(expires), 60*time.Second, "a code lives at most 60 s")
+		_, err := app.Store.ExecForTests(context.Background(), "UPDATE oidc_auth_requests SET code_expires_at = ? WHERE code_hash = ?",
+			time.Now().Add(-time.Second).UTC(), hash)
+		require.NoError(t, err)
+		_, err = exchange(sp, code, f.verifier)
 		assert.ErrorContains(t, err, "invalid_grant")
 	})
 	t.Run("another client's code", func(t *testing.T) {

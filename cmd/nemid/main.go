@@ -23,6 +23,8 @@ Usage:
   nemid token revoke ID                      revoke an API token at once
   nemid registry import FILE.csv             load people into the built-in CPR register
   nemid audit verify                         check the audit log's hash chain; names the first broken seq
+  nemid oidc client create --name N --redirect-uri U [--public-authority] [--confidential]
+                                             register an OpenID Connect client (service provider)
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
   nemid load [--n 200] [--concurrency 20]    measure throughput against a running system
 
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string) error {
 		return runKeys(ctx, args[1:])
 	case "audit":
 		return runAudit(ctx, args[1:])
+	case "oidc":
+		return runOIDC(ctx, args[1:])
 	case "load":
 		return runLoad(ctx, args[1:])
 	case "help", "-h", "--help":
