@@ -40,6 +40,7 @@
     status: '', cursor: '',  // issuances list: filter and next page
     letterCursor: '',        // letters queue: next page
     tokenCursor: '',         // tokens list (admin): next page
+    oidcCursor: '',          // service providers list (admin): next page
     auditAction: '', auditCursor: '', // audit log (admins): filter and next page
     selected: null,          // the issuance shown in the detail panel
     credential: null,        // the NemID shown in the find box
@@ -263,19 +264,21 @@
     }
   }
 
-  // showView switches an admin between the issuances, the tokens and the audit log.
+  // showView switches an admin between the issuances, the tokens, the
+  // service providers and the audit log.
   function showView(view) {
     show('issuances-view', view === 'issuances');
     show('tokens-view', view === 'tokens');
+    show('oidc-view', view === 'oidc');
     show('audit-view', view === 'audit');
-    for (const [id, name] of [['nav-issuances', 'issuances'], ['nav-tokens', 'tokens'], ['nav-audit', 'audit']]) {
+    for (const [id, name] of [['nav-issuances', 'issuances'], ['nav-tokens', 'tokens'], ['nav-oidc', 'oidc'], ['nav-audit', 'audit']]) {
       if (name === view) el(id).setAttribute('aria-current', 'page');
       else el(id).removeAttribute('aria-current');
     }
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
+    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'oidc-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -286,7 +289,7 @@
     state.epoch++;
     for (const url of state.handovers.values()) URL.revokeObjectURL(url);
     state.handovers.clear();
-    Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', selected: null,
+    Object.assign(state, { token: '', role: '', scope: '', name: '', status: '', cursor: '', letterCursor: '', tokenCursor: '', oidcCursor: '', selected: null,
       auditAction: '', auditCursor: '', credential: null });
     el('status-filter').value = '';
     el('audit-action').value = '';
@@ -295,14 +298,16 @@
     el('letters-body').replaceChildren();
     el('tokens-body').replaceChildren();
     forgetCreatedToken();
+    el('oidc-body').replaceChildren();
+    forgetCreatedClient();
     el('whoami-name').textContent = '';
     el('fees-recent').replaceChildren();
     el('fees-total').textContent = '';
     el('fees-count').textContent = '';
     el('whoami-role').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
-    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form', 'find-form', 'block-form', 'unblock-form']) el(id).reset();
-    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'audit-empty', 'audit-more', 'credential-view']) show(id, false);
+    for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form', 'oidc-form', 'find-form', 'block-form', 'unblock-form']) el(id).reset();
+    for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'oidc-empty', 'oidc-more', 'audit-empty', 'audit-more', 'credential-view']) show(id, false);
     el('credential-cards').replaceChildren();
     clearMessage();
     showSignIn();
@@ -897,6 +902,74 @@
     else if (input.value === 'all' || input.value === 'post') input.value = '';
   }
 
+  // ---- service providers (admin) -------------------------------------------
+
+  async function loadClients(more) {
+    const seq = ++state.listSeq;
+    const epoch = state.epoch;
+    const q = new URLSearchParams({ limit: '50' });
+    if (more && state.oidcCursor) q.set('cursor', state.oidcCursor);
+    const page = await loading(el('oidc-body'), () => api('GET', `/v1/oidc/clients?${q}`));
+    if (seq !== state.listSeq || epoch !== state.epoch) return;
+    const body = el('oidc-body');
+    if (!more) body.replaceChildren();
+    for (const c of page.items || []) body.append(clientRow(c));
+    state.oidcCursor = page.next_cursor || '';
+    show('oidc-more', Boolean(state.oidcCursor));
+    show('oidc-empty', body.children.length === 0);
+  }
+
+  function clientRow(c) {
+    const tr = node('tr');
+    tr.dataset.testid = 'oidc-row';
+    tr.dataset.id = c.client_id;
+    const uris = node('ul', undefined, 'uri-list');
+    for (const u of c.redirect_uris || []) uris.append(node('li', u, 'mono small'));
+    const urisCell = node('td');
+    urisCell.append(uris);
+    const kind = [c.public_authority ? 'public authority' : 'private', c.confidential ? 'confidential' : 'public client'].join(', ');
+    const registered = node('td', undefined, 'nowrap');
+    registered.append(time(c.created_at));
+    tr.append(node('td', c.name, 'strong'), urisCell, node('td', kind), node('td', c.client_id, 'mono small'), registered);
+    tr.children[2].dataset.testid = 'oidc-kind';
+    label(tr, 'oidc-body');
+    return tr;
+  }
+
+  // createClient registers a service provider and shows its client_id, and
+  // a confidential client's secret once, until the admin dismisses it or
+  // signs out; the list never shows a secret.
+  async function createClient() {
+    const name = el('oidc-name').value.trim();
+    const uris = el('oidc-redirects').value.split('\n').map((u) => u.trim()).filter(Boolean);
+    const body = {
+      name,
+      redirect_uris: uris,
+      public_authority: el('oidc-public-authority').checked,
+      confidential: el('oidc-confidential').checked,
+    };
+    const created = await api('POST', '/v1/oidc/clients', { body });
+    el('oidc-form').reset();
+    el('oidc-created-name').textContent = created.name;
+    el('oidc-created-id').value = created.client_id;
+    el('oidc-created-secret').value = created.client_secret || '';
+    show('oidc-created-secret-box', Boolean(created.client_secret));
+    show('oidc-created', true);
+    (created.client_secret ? el('oidc-created-secret') : el('oidc-created-id')).select();
+    say(created.client_secret
+      ? `${created.name} is registered. Copy its client secret now: it is shown only once.`
+      : `${created.name} is registered as a public client: it uses PKCE and no secret.`, 'ok');
+    await loadClients(false);
+  }
+
+  function forgetCreatedClient() {
+    el('oidc-created-id').value = '';
+    el('oidc-created-secret').value = '';
+    el('oidc-created-name').textContent = '';
+    show('oidc-created-secret-box', false);
+    show('oidc-created', false);
+  }
+
   // ---- audit log (admins) --------------------------------------------------
 
   async function openAudit() {
@@ -1015,6 +1088,14 @@
     el('nav-tokens').addEventListener('click', () => {
       showView('tokens');
       busy(null, 'Could not load the tokens', () => loadTokens(false));
+    });
+    onSubmit('oidc-form', 'Could not register the service provider', createClient);
+    el('oidc-created-done').addEventListener('click', forgetCreatedClient);
+    onClick('oidc-refresh', 'Could not load the service providers', () => loadClients(false));
+    onClick('oidc-more', 'Could not load more service providers', () => loadClients(true));
+    el('nav-oidc').addEventListener('click', () => {
+      showView('oidc');
+      busy(null, 'Could not load the service providers', () => loadClients(false));
     });
     el('nav-audit').addEventListener('click', () => busy(null, 'Could not load the audit log', openAudit));
     auditFilterOptions();
