@@ -77,11 +77,17 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	printWelcome(cfg.HTTPAddr, uiURL, tokens)
+	demoBase := "http://" + cfg.DemoRPAddr
+	demoClientID, err := ensureDemoClient(ctx, rt.store, cfg.DataDir, demoBase)
+	if err != nil {
+		return err
+	}
+	printWelcome(cfg.HTTPAddr, uiURL, tokens, demoBase)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rt.runWorker(gctx) })
 	g.Go(func() error { return rt.runAPI(gctx) })
+	g.Go(func() error { return serveDemoRP(gctx, cfg.DemoRPAddr, cfg.Issuer, demoClientID) })
 	err = g.Wait()
 	fmt.Fprintln(os.Stderr, "nemid dev: stopped")
 	return err
@@ -138,11 +144,11 @@ func ensureDevTokens(ctx context.Context, st *store.Store, dataDir string) (map[
 	return tokens, os.WriteFile(path, b, 0o600)
 }
 
-func printWelcome(addr, uiURL string, tokens map[string]string) {
+func printWelcome(addr, uiURL string, tokens map[string]string, demoBase string) {
 	base := "http://" + addr
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console  (sign in with a token below)\n  Temporal UI:  %s\n\nDev tokens:\n",
-		base, base, base, uiURL)
+	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console  (sign in with a token below)\n  Temporal UI:  %s\n  Demo service: %s  (log on with NemID, OpenID Connect)\n\nDev tokens:\n",
+		base, base, base, uiURL, demoBase)
 	for _, d := range devTokens {
 		fmt.Fprintf(&b, "  %-18s %-20s %s\n", d.Role+":"+d.Scope, d.Name, tokens[d.Role+":"+d.Scope])
 	}
@@ -152,7 +158,13 @@ Try a first counter issuance (Søren from the demo register):
     -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
     -d '{"path":"counter","cpr":"010190-1234","centre":"KBH","documents":[{"type":"passport","number":"X123","expires":"2031-05-01"}],"check_questions_passed":true}'
 
+Then log on at a service provider with that NemID: open %s, press "Log on with
+NemID", give the user ID and the password you chose at activation, then the code
+beside the key shown (from the printed code card). The demo shows the verified
+ID token's claims. Register your own service provider in the console (Service
+providers) or with: nemid oidc client create --name N --redirect-uri U
+
 Press Ctrl-C to stop everything.
-`, base, tokens["caseworker:KBH"])
+`, base, tokens["caseworker:KBH"], demoBase)
 	fmt.Print(b.String())
 }

@@ -104,3 +104,49 @@ func TestOIDCClientCreateRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestDevDemoClientIsReused: `nemid dev` registers its demo service
+// provider once and reuses it on restart; a changed address or a fresh
+// database gets a new registration with the right redirect URI.
+func TestDevDemoClientIsReused(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func(name string) *store.Store {
+		st, err := store.OpenSQLite(filepath.Join(dir, name))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		require.NoError(t, st.Migrate(ctx))
+		return st
+	}
+	st := open("nemid.db")
+	first, err := ensureDemoClient(ctx, st, dir, "http://127.0.0.1:8088")
+	require.NoError(t, err)
+	c, err := st.OIDCClientByID(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"http://127.0.0.1:8088/callback"}, c.RedirectURIs())
+	assert.False(t, c.Confidential, "a public client: PKCE, no secret to keep")
+	assert.False(t, c.PublicAuthority)
+
+	again, err := ensureDemoClient(ctx, st, dir, "http://127.0.0.1:8088")
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "a restart reuses the client")
+	all, _, err := st.ListOIDCClients(ctx, "", 10)
+	require.NoError(t, err)
+	assert.Len(t, all, 1)
+
+	moved, err := ensureDemoClient(ctx, st, dir, "http://127.0.0.1:9099")
+	require.NoError(t, err)
+	assert.NotEqual(t, first, moved, "another address: another redirect URI, another client")
+	c, err = st.OIDCClientByID(ctx, moved)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"http://127.0.0.1:9099/callback"}, c.RedirectURIs())
+
+	fresh := open("other.db")
+	anew, err := ensureDemoClient(ctx, fresh, dir, "http://127.0.0.1:9099")
+	require.NoError(t, err)
+	_, err = fresh.OIDCClientByID(ctx, anew)
+	assert.NoError(t, err, "a database without the kept client gets one registered")
+
+	_, err = ensureDemoClient(ctx, st, dir, "http://demo.example:8088")
+	assert.ErrorContains(t, err, "https", "a demo address that is not loopback is refused, not registered over http")
+}

@@ -28,6 +28,7 @@ type Config struct {
 	TemporalCLI       string // TEMPORAL_CLI
 	HTTPAddr          string // NEMID_HTTP_ADDR
 	Issuer            string // NEMID_ISSUER: the OpenID Connect issuer URL; default "http://" + HTTPAddr
+	DemoRPAddr        string // NEMID_DEMO_RP_ADDR: where `nemid dev` serves its demo service provider
 	CodecKeys         string // NEMID_CODEC_KEY: "id:base64,…"
 	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
 	LetterKeyDir      string // NEMID_LETTER_KEY_DIR: the per-letter keys of letter PDFs, outside the database; worker and API share it
@@ -68,6 +69,7 @@ func FromEnv() (Config, error) {
 		TemporalCLI:       os.Getenv("TEMPORAL_CLI"),
 		HTTPAddr:          env("NEMID_HTTP_ADDR", "127.0.0.1:8080"),
 		Issuer:            os.Getenv("NEMID_ISSUER"),
+		DemoRPAddr:        env("NEMID_DEMO_RP_ADDR", "127.0.0.1:8088"),
 		CodecKeys:         os.Getenv("NEMID_CODEC_KEY"),
 		HashKey:           os.Getenv("NEMID_HASH_KEY"),
 		LetterKeyDir:      env("NEMID_LETTER_KEY_DIR", ""),
