@@ -158,10 +158,11 @@ Try a first counter issuance (Søren from the demo register):
     -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
     -d '{"path":"counter","cpr":"010190-1234","centre":"KBH","documents":[{"type":"passport","number":"X123","expires":"2031-05-01"}],"check_questions_passed":true}'
 
-Then log on at a service provider with that NemID: open %s, press "Log on with
-NemID", give the user ID and the password you chose at activation, then the code
-beside the key shown (from the printed code card). The demo shows the verified
-ID token's claims. Register your own service provider in the console (Service
+Once that NemID is activated, log on with it at the demo service provider:
+  %s
+Press "Log on with NemID", give the user ID and password, then the code beside
+the key shown (from the printed code card); the demo shows the verified ID
+token's claims. Register your own service provider in the console (Service
 providers) or with: nemid oidc client create --name N --redirect-uri U
 
 Press Ctrl-C to stop everything.
