@@ -89,7 +89,7 @@ func sign(t *testing.T, k *signingKeys, payload string) (string, string) {
 // its kid as a relying party would.
 func verifies(t *testing.T, token string, set jose.JSONWebKeySet) bool {
 	t.Helper()
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	found := set.Key(jws.Signatures[0].Header.KeyID)
 	if len(found) == 0 {

@@ -174,7 +174,7 @@ func (d *demo) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 func keyID(idToken string) string {
-	jws, err := jose.ParseSigned(idToken, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) == 0 {
 		return ""
 	}
