@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // Appointments at Citizen Service centres (DESIGN.md §7).
@@ -24,12 +25,12 @@ import (
 
 // Appointment statuses.
 const (
-	AppointmentUnconfirmed = "unconfirmed"
-	AppointmentBooked      = "booked"
-	AppointmentExpired     = "expired"
-	AppointmentCheckedIn   = "checked_in"
-	AppointmentCancelled   = "cancelled"
-	AppointmentNoShow      = "no_show"
+	AppointmentUnconfirmed = workflows.AppointmentUnconfirmed
+	AppointmentBooked      = workflows.AppointmentBooked
+	AppointmentExpired     = workflows.AppointmentExpired
+	AppointmentCheckedIn   = workflows.AppointmentCheckedIn
+	AppointmentCancelled   = workflows.AppointmentCancelled
+	AppointmentNoShow      = workflows.AppointmentNoShow
 )
 
 // holdingStatuses hold their slot.

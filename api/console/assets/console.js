@@ -32,6 +32,7 @@
     'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
     'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
     'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'token_created', 'token_revoked',
+    'appointment_checked_in',
   ];
 
   const state = {
