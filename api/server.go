@@ -110,6 +110,7 @@ func New(d Deps) *echo.Echo {
 	s.tokenRoutes(staff)
 	s.feeRoutes(staff)
 	s.auditRoutes(staff)
+	s.appointmentRoutes(e, staff)
 	return e
 }
 
