@@ -210,6 +210,9 @@ func TestAppointmentRescheduleCancelAndOpenIssuance(t *testing.T) {
 		assert.Equal(t, "cancelled", cancelled.JSON["status"])
 		assert.Contains(t, freeAt(t, app.URL), third, "a cancel frees the slot")
 		assert.Equal(t, http.StatusConflict, app.Do(t, testenv.Request{Method: "POST", Path: path + "/cancel"}).Status)
+		late := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/appointments/" + id + "/check-in", Token: tst,
+			Body: map[string]any{"documents": []map[string]any{{"type": "passport", "number": "X123", "expires": "2031-05-01"}}, "check_questions_passed": true}})
+		assert.Equal(t, http.StatusConflict, late.Status, "no check-in after a cancel")
 	})
 }
 
