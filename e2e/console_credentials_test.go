@@ -75,3 +75,34 @@ func TestConsoleFindsBlocksAndUnblocks(t *testing.T) {
 	assert.Equal(t, 1, countType(got, "unblocked"))
 	log.assertClean(t, "422") // the refused unblock is logged by the browser
 }
+
+// TestConsoleUnlocksAfterAnIDCheck: a caseworker of another centre unlocks
+// a NemID locked by three wrong passwords after checking the person's
+// photo ID (the type list is filled by the console, passport preselected)
+// and CPR number; the person then logs on.
+func TestConsoleUnlocksAfterAnIDCheck(t *testing.T) {
+	app := testenv.NewApp(t, testenv.SQLite(t), generous)
+	p := activeNemID(t, app, soeren)
+	for range 3 {
+		startLogon(t, app, p, "Forkert2024")
+	}
+	require.Equal(t, "locked", errorCode(startLogon(t, app, p, newPassword)))
+
+	ctx, log := browser(t)
+	signIn(t, ctx, app.URL, app.Tokens["caseworker:AAR"])
+	expires := time.Now().AddDate(5, 0, 0).Format(time.DateOnly)
+	do(t, ctx, chromedp.WaitVisible(byTestID("unlock-box")),
+		chromedp.SendKeys(byTestID("unlock-user-id"), p.userID),
+		chromedp.SendKeys(byTestID("unlock-cpr"), soeren),
+		chromedp.SendKeys(byTestID("unlock-doc-number"), "P7654321"),
+		chromedp.SetValue(byTestID("unlock-doc-expires"), expires),
+		chromedp.Click(byTestID("unlock-submit")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="message"]').textContent.includes("is unlocked")`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	assert.Equal(t, "passport", evaluate[string](t, ctx, `document.querySelector('[data-testid="unlock-doc-type"]').value`),
+		"the form is reset to the preselected photo ID")
+	assert.Empty(t, evaluate[string](t, ctx, `document.querySelector('[data-testid="unlock-cpr"]').value`), "the CPR is not kept")
+	logon(t, app, p)
+	assert.Equal(t, 1, countType(status(t, app, p.issuanceID), "unlocked"))
+	log.assertClean(t)
+}

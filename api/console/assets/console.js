@@ -663,6 +663,25 @@
     say(`NemID ${c.user_id} is blocked: every logon is refused and its sessions have ended.`, 'ok');
   }
 
+  // The photo IDs DESIGN.md §2 accepts, for every form that asks which one
+  // was shown (passport preselected).
+  const PHOTO_ID_TYPES = [
+    ['eu_driving_licence', 'EU driving licence'], ['passport', 'Passport'], ['military_id', 'Military ID'],
+    ['nato_passport', 'NATO passport'], ['police_id', 'Police ID'], ['residence_permit', 'Residence permit'],
+    ['bank_id_card', 'Bank ID card'], ['national_id_card', 'National ID card'],
+  ];
+
+  function photoIDOptions() {
+    for (const select of document.querySelectorAll('select[data-photo-id-types]')) {
+      select.append(...PHOTO_ID_TYPES.map(([value, label]) => {
+        const o = node('option', label);
+        o.value = value;
+        o.defaultSelected = value === 'passport'; // also what a form's reset returns to
+        return o;
+      }));
+    }
+  }
+
   // shownPhotoID reads the photo ID typed into the form whose fields start
   // with prefix, or says what is missing and answers null.
   function shownPhotoID(prefix) {
@@ -1063,6 +1082,7 @@
     });
     el('nav-audit').addEventListener('click', () => busy(null, 'Could not load the audit log', openAudit));
     auditFilterOptions();
+    photoIDOptions();
     el('audit-action').addEventListener('change', (ev) => {
       state.auditAction = ev.target.value;
       busy(null, 'Could not load the audit log', () => loadAudit(false));
