@@ -43,25 +43,35 @@ const acceptWait = 20 * time.Second
 // open_issuance with the open one's id, or 422 witness_limit or
 // witness_unknown.
 func (s *Server) acceptIssuance(c echo.Context, workflow string, in workflows.IssuanceInput, acc workflows.Acceptance) error {
-	in.Acceptance = &acc
-	res, err := s.acceptInWorkflow(c.Request().Context(), workflow, in)
+	row, err := s.accepted(c, workflow, in, acc)
 	if err != nil {
 		return err
 	}
+	return respondIssuance(c, http.StatusCreated, row)
+}
+
+// accepted is acceptIssuance without the answer: the row as recorded, or
+// the error the caller answers (409 open_issuance, 422, 503).
+func (s *Server) accepted(c echo.Context, workflow string, in workflows.IssuanceInput, acc workflows.Acceptance) (store.Issuance, error) {
+	in.Acceptance = &acc
+	res, err := s.acceptInWorkflow(c.Request().Context(), workflow, in)
+	if err != nil {
+		return store.Issuance{}, err
+	}
 	switch res.Outcome {
 	case workflows.AcceptAccepted:
-		return respondIssuance(c, http.StatusCreated, activities.ReceivedRow(res.Application))
+		return activities.ReceivedRow(res.Application), nil
 	case workflows.AcceptOpenIssuance:
-		return &Error{Status: http.StatusConflict, Code: "open_issuance",
+		return store.Issuance{}, &Error{Status: http.StatusConflict, Code: "open_issuance",
 			Message: "this person already has an open issuance", IssuanceID: res.OpenIssuanceID}
 	case workflows.AcceptWitnessLimit:
-		return ruleViolations([]Detail{{Code: domain.CodeWitnessLimit,
+		return store.Issuance{}, ruleViolations([]Detail{{Code: domain.CodeWitnessLimit,
 			Message: "the witness already has 3 accepted statements in the preceding 120 days"}})
 	case workflows.AcceptWitnessUnknown:
-		return ruleViolations([]Detail{{Code: domain.CodeWitnessUnknown,
+		return store.Issuance{}, ruleViolations([]Detail{{Code: domain.CodeWitnessUnknown,
 			Message: "the CPR register holds no living person with the witness's CPR number"}})
 	}
-	return fmt.Errorf("accept issuance %s: unknown outcome %q", in.IssuanceID, res.Outcome)
+	return store.Issuance{}, fmt.Errorf("accept issuance %s: unknown outcome %q", in.IssuanceID, res.Outcome)
 }
 
 // acceptInWorkflow is the one Temporal call. USE_EXISTING attaches a retry

@@ -12,7 +12,7 @@ import (
 // consoleFiles is the web console: one HTML page, one script, one style
 // sheet, served as they are (no build step, nothing from a CDN).
 //
-//go:embed console/index.html console/assets
+//go:embed console/index.html console/book.html console/assets
 var consoleFiles embed.FS
 
 // consoleCSP allows only the console's own script and style sheet (no

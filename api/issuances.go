@@ -64,6 +64,17 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	if req.Centre != p.Scope {
 		return newError(http.StatusForbidden, "forbidden", "your token is for centre %s, not %s", p.Scope, req.Centre)
 	}
+	row, err := s.acceptCounter(c, p, req)
+	if err != nil {
+		return err
+	}
+	return respondIssuance(c, http.StatusCreated, row)
+}
+
+// acceptCounter checks a counter application at req.Centre and accepts it:
+// the row as recorded, or the error to answer. A check-in at an
+// appointment (appointments.go) applies through it too.
+func (s *Server) acceptCounter(c echo.Context, p Principal, req issuanceRequest) (store.Issuance, error) {
 	ctx := c.Request().Context()
 	now := s.now()
 	app := domain.CounterApplication{CPR: req.CPR, Documents: req.Documents,
@@ -71,7 +82,7 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 	facts := domain.CounterFacts{Today: now, ShortStay: s.cfg.ShortStay}
 	cpr, person, err := s.applicant(ctx, req.CPR, now)
 	if err != nil {
-		return err
+		return store.Issuance{}, err
 	}
 	facts.Person = person
 	id := s.issuanceID(c)
@@ -80,17 +91,17 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		// The register must hold the witness, alive (witness_unknown); the
 		// accept step checks again inside its transaction.
 		if facts.Witness, err = s.register.Lookup(ctx, witnessCPR); err != nil {
-			return err
+			return store.Issuance{}, err
 		}
 		// A retry must not count the statement its own first attempt recorded.
 		since := domain.WitnessWindowStart(now)
 		if facts.WitnessStatements, err = s.store.CountWitnessStatements(ctx, witnessHash, since, id); err != nil {
-			return err
+			return store.Issuance{}, err
 		}
 	}
 	outcome, violations := domain.EvaluateCounter(app, facts)
 	if len(violations) > 0 {
-		return ruleViolations(details(violations))
+		return store.Issuance{}, ruleViolations(details(violations))
 	}
 	in := s.issuanceInput(id, "counter", cpr, outcome, now)
 	in.Centre = req.Centre
@@ -105,7 +116,7 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 		acc.Witness = &workflows.WitnessStatement{WitnessCPRHash: witnessHash,
 			Since: domain.WitnessWindowStart(now), Limit: domain.WitnessStatementLimit}
 	}
-	return s.acceptIssuance(c, workflows.CounterIssuanceWorkflow, in, acc)
+	return s.accepted(c, workflows.CounterIssuanceWorkflow, in, acc)
 }
 
 const maxAgreementIDLen = 100

@@ -111,6 +111,7 @@ func New(d Deps) *echo.Echo {
 	s.feeRoutes(staff)
 	s.auditRoutes(staff)
 	s.oidcClientRoutes(staff)
+	s.appointmentRoutes(e, staff)
 	return e
 }
 

@@ -134,6 +134,19 @@ var authzMatrix = []authzRow{
 	{"GET /oidc/login", "/oidc/login?id=unknown", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	{"POST /oidc/login", "/oidc/login", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
 	{"POST /oidc/login/code", "/oidc/login/code", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	// Appointments (DESIGN §7): the public side answers everyone alike; an unknown reference is 404.
+	{"GET /book", "/book", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /v1/centres", "/v1/centres", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /v1/centres/{code}/slots", "/v1/centres/KBH/slots", nil, [principals]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+	{"POST /v1/bookings", "/v1/bookings", map[string]any{"cpr": invalidCPR, "centre": "KBH", "start": "2030-01-02T08:00:00Z", "contact": map[string]any{"email": "a@example.dk"}}, [principals]int{422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422}},
+	{"GET /v1/bookings/{reference}", "/v1/bookings/KBH-00000000", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"POST /v1/bookings/{reference}/confirm", "/v1/bookings/KBH-00000000/confirm", map[string]any{"code": "123456"}, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"POST /v1/bookings/{reference}/cancel", "/v1/bookings/KBH-00000000/cancel", nil, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"POST /v1/bookings/{reference}/reschedule", "/v1/bookings/KBH-00000000/reschedule", map[string]any{"start": "2030-01-02T08:00:00Z"}, [principals]int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
+	{"GET /v1/appointments", "/v1/appointments?date=2030-01-02", nil, [principals]int{401, 200, 200, 403, 403, 403, 403, 403, 200, 401, 401}},
+	{"POST /v1/appointments/{id}/check-in", "/v1/appointments/00000000-0000-0000-0000-000000000000/check-in", map[string]any{}, [principals]int{401, 404, 404, 403, 403, 403, 403, 403, 403, 401, 401}},
+	{"GET /v1/notifications", "/v1/notifications?status=queued", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 200, 403, 401, 401}},
+	{"POST /v1/notifications/{id}/sent", "/v1/notifications/00000000-0000-0000-0000-000000000000/sent", nil, [principals]int{401, 403, 403, 403, 403, 403, 403, 404, 403, 401, 401}},
 }
 
 // invalidCPR breaks a rule every application checks first (no date 32),

@@ -46,29 +46,30 @@ import (
 // Audited actions. A feature adding one adds it here and to auditActions,
 // which GET /v1/audit?action= accepts.
 const (
-	AuditIssuanceCreated         = "issuance_created"               // caseworker or bank application accepted
-	AuditIssuanceCancelled       = workflows.AuditIssuanceCancelled // the cancellation recorded
-	AuditHandoverConfirmed       = workflows.AuditHandoverConfirmed // the counter handover recorded
-	AuditHandoverPDFFetched      = "handover_pdf_fetched"           // the handover document served (once)
-	AuditPickupConfirmed         = workflows.AuditPickupConfirmed   // an embassy's pickup and fee recorded
-	AuditPublicSignatureUpgraded = "public_signature_upgraded"      // a bank NemID upgraded after a photo ID check
-	AuditLetterPDFFetched        = "letter_pdf_fetched"             // the post provider fetched a letter's PDF
-	AuditLetterDispatched        = "letter_dispatched"              // a letter marked dispatched (its PDF purged)
-	AuditCredentialUnlocked      = "credential_unlocked"            // a lock lifted after an ID check
-	AuditCredentialBlocked       = "credential_blocked"             // a NemID blocked (by support or the person)
-	AuditCredentialUnblocked     = "credential_unblocked"           // a block lifted after an ID check
-	AuditCredentialLookedUp      = "credential_looked_up"           // support read a NemID (by number or CPR)
-	AuditTokenCreated            = "token_created"                  // a staff token issued
-	AuditTokenRevoked            = "token_revoked"                  // a staff token revoked
-	AuditOIDCClientCreated       = "oidc_client_created"            // a service provider registered
-	AuditOIDCLogon               = "oidc_logon"                     // a person logged on at a service provider
+	AuditIssuanceCreated         = "issuance_created"                  // caseworker or bank application accepted
+	AuditIssuanceCancelled       = workflows.AuditIssuanceCancelled    // the cancellation recorded
+	AuditHandoverConfirmed       = workflows.AuditHandoverConfirmed    // the counter handover recorded
+	AuditHandoverPDFFetched      = "handover_pdf_fetched"              // the handover document served (once)
+	AuditPickupConfirmed         = workflows.AuditPickupConfirmed      // an embassy's pickup and fee recorded
+	AuditPublicSignatureUpgraded = "public_signature_upgraded"         // a bank NemID upgraded after a photo ID check
+	AuditLetterPDFFetched        = "letter_pdf_fetched"                // the post provider fetched a letter's PDF
+	AuditLetterDispatched        = "letter_dispatched"                 // a letter marked dispatched (its PDF purged)
+	AuditCredentialUnlocked      = "credential_unlocked"               // a lock lifted after an ID check
+	AuditCredentialBlocked       = "credential_blocked"                // a NemID blocked (by support or the person)
+	AuditCredentialUnblocked     = "credential_unblocked"              // a block lifted after an ID check
+	AuditCredentialLookedUp      = "credential_looked_up"              // support read a NemID (by number or CPR)
+	AuditTokenCreated            = "token_created"                     // a staff token issued
+	AuditTokenRevoked            = "token_revoked"                     // a staff token revoked
+	AuditAppointmentCheckedIn    = workflows.AuditAppointmentCheckedIn // a booked person checked in at the counter
+	AuditOIDCClientCreated       = "oidc_client_created"               // a service provider registered
+	AuditOIDCLogon               = "oidc_logon"                        // a person logged on at a service provider
 )
 
 var auditActions = []string{
 	AuditIssuanceCreated, AuditIssuanceCancelled, AuditHandoverConfirmed, AuditHandoverPDFFetched,
 	AuditPickupConfirmed, AuditPublicSignatureUpgraded, AuditLetterPDFFetched, AuditLetterDispatched,
 	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp,
-	AuditTokenCreated, AuditTokenRevoked, AuditOIDCClientCreated, AuditOIDCLogon,
+	AuditTokenCreated, AuditTokenRevoked, AuditAppointmentCheckedIn, AuditOIDCClientCreated, AuditOIDCLogon,
 }
 
 // AuditActions lists the actions the log records.

@@ -35,4 +35,8 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterActivityWithOptions(acts.RecordResetPickup, activity.RegisterOptions{Name: workflows.ActivityRecordResetPickup})
 	w.RegisterActivityWithOptions(acts.ActivateReset, activity.RegisterOptions{Name: workflows.ActivityActivateReset})
 	w.RegisterActivityWithOptions(acts.CloseReset, activity.RegisterOptions{Name: workflows.ActivityCloseReset})
+	w.RegisterWorkflowWithOptions(workflows.Appointment, workflow.RegisterOptions{Name: workflows.AppointmentWorkflow})
+	w.RegisterActivityWithOptions(acts.MoveAppointment, activity.RegisterOptions{Name: workflows.ActivityMoveAppointment})
+	w.RegisterActivityWithOptions(acts.RescheduleAppointment, activity.RegisterOptions{Name: workflows.ActivityRescheduleAppointment})
+	w.RegisterActivityWithOptions(acts.QueueAppointmentReminder, activity.RegisterOptions{Name: workflows.ActivityQueueAppointmentReminder})
 }

@@ -18,6 +18,7 @@ const (
 	ReplacementCardWorkflow = "ReplacementCard"
 	CardOrderWorkflow       = "CardOrder"
 	PasswordResetWorkflow   = "PasswordReset"
+	AppointmentWorkflow     = "Appointment"
 
 	UpdateCancel           = "cancel"
 	UpdateHandover         = "handover"
@@ -57,6 +58,10 @@ const (
 	ActivityRecordResetPickup      = "RecordResetPickup"
 	ActivityActivateReset          = "ActivateReset"
 	ActivityCloseReset             = "CloseReset"
+
+	ActivityMoveAppointment          = "MoveAppointment"
+	ActivityRescheduleAppointment    = "RescheduleAppointment"
+	ActivityQueueAppointmentReminder = "QueueAppointmentReminder"
 )
 
 // Error types carried by temporal.ApplicationError, which the API maps to
@@ -164,3 +169,37 @@ func IsFinal(status string) bool { return slices.Contains(FinalStatuses(), statu
 // EndedUnused reports whether status ends an issuance without an active
 // NemID (rejected, expired, cancelled).
 func EndedUnused(status string) bool { return IsFinal(status) && status != StatusActive }
+
+// Appointments (DESIGN.md §7): one workflow per booking, named by the
+// appointment's id (never the reference, never a CPR).
+const (
+	UpdateConfirm    = "confirm"     // the right confirmation code was given
+	UpdateExpire     = "expire"      // the third wrong code: the booking ends, its slot freed
+	UpdateReschedule = "reschedule"  // a booked appointment moves to another slot
+	UpdateCheckIn    = "check_in"    // the person arrived; the counter application was accepted
+	QueryAppointment = "appointment" // AppointmentState
+	// QueryAppointmentCPR answers the booking's CPR number to the API that
+	// checks the person in (the payload codec encrypts it on the wire).
+	QueryAppointmentCPR = "appointment_cpr"
+
+	AuditAppointmentCheckedIn = "appointment_checked_in"
+)
+
+// Appointment statuses.
+const (
+	AppointmentUnconfirmed = "unconfirmed"
+	AppointmentBooked      = "booked"
+	AppointmentExpired     = "expired"
+	AppointmentCheckedIn   = "checked_in"
+	AppointmentCancelled   = "cancelled"
+	AppointmentNoShow      = "no_show"
+)
+
+// AppointmentStatuses lists every appointment status.
+func AppointmentStatuses() []string {
+	return []string{AppointmentUnconfirmed, AppointmentBooked, AppointmentExpired, AppointmentCheckedIn,
+		AppointmentCancelled, AppointmentNoShow}
+}
+
+// AppointmentWorkflowID names an appointment's workflow.
+func AppointmentWorkflowID(appointmentID string) string { return "appointment/" + appointmentID }

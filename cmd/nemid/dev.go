@@ -147,8 +147,8 @@ func ensureDevTokens(ctx context.Context, st *store.Store, dataDir string) (map[
 func printWelcome(addr, uiURL string, tokens map[string]string, demoBase string) {
 	base := "http://" + addr
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console  (sign in with a token below)\n  Temporal UI:  %s\n  Demo service: %s  (log on with NemID, OpenID Connect)\n\nDev tokens:\n",
-		base, base, base, uiURL, demoBase)
+	fmt.Fprintf(&b, "\nNemID dev is up.\n  API:          %s  (spec: %s/openapi.json)\n  Console:      %s/console  (sign in with a token below)\n  Booking page: %s/book  (appointments at KBH, AAR, ODE, AAL)\n  Temporal UI:  %s\n  Demo service: %s  (log on with NemID, OpenID Connect)\n\nDev tokens:\n",
+		base, base, base, base, uiURL, demoBase)
 	for _, d := range devTokens {
 		fmt.Fprintf(&b, "  %-18s %-20s %s\n", d.Role+":"+d.Scope, d.Name, tokens[d.Role+":"+d.Scope])
 	}

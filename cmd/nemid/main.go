@@ -22,6 +22,7 @@ Usage:
   nemid token list                           list API tokens (never the tokens themselves)
   nemid token revoke ID                      revoke an API token at once
   nemid registry import FILE.csv             load people into the built-in CPR register
+  nemid centres import FILE.csv              add or change centres (hours, slot length, desks)
   nemid audit verify                         check the audit log's hash chain; names the first broken seq
   nemid oidc client create --name N --redirect-uri U [--public-authority] [--confidential]
                                              register an OpenID Connect client (service provider)
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string) error {
 		return runToken(ctx, args[1:])
 	case "registry":
 		return runRegistry(ctx, args[1:])
+	case "centres":
+		return runCentres(ctx, args[1:])
 	case "keys":
 		return runKeys(ctx, args[1:])
 	case "audit":

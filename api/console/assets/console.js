@@ -32,7 +32,7 @@
     'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
     'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
     'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'token_created', 'token_revoked',
-    'oidc_client_created', 'oidc_logon',
+    'appointment_checked_in', 'oidc_client_created', 'oidc_logon',
   ];
 
   const state = {
@@ -43,6 +43,7 @@
     oidcCursor: '',          // service providers list (admin): next page
     auditAction: '', auditCursor: '', // audit log (admins): filter and next page
     selected: null,          // the issuance shown in the detail panel
+    checkingIn: null,        // the appointment whose counter application is open
     credential: null,        // the NemID shown in the find box
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
@@ -258,6 +259,8 @@
       show('unlock-box', canCancel());
       show('credential-box', canCancel());
       show('signature-box', state.role === 'caseworker');
+      show('day-box', state.role === 'caseworker');
+      if (state.role === 'caseworker') await loadDay().catch((err) => fail(err, 'Could not load today\'s appointments'));
       show('fees-box', state.role === 'embassy');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
       if (state.role === 'embassy') await loadFees().catch((err) => fail(err, 'Could not load the fees'));
@@ -278,7 +281,7 @@
   }
 
   function showSignIn() {
-    for (const id of ['whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'oidc-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
+    for (const id of ['day-box', 'whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'oidc-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -1044,6 +1047,65 @@
     el('message').append(x);
   }
 
+  // ---- Today at my centre (caseworkers) -------------------------------------
+
+  const clock = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'Europe/Copenhagen' });
+
+  // copenhagenDate is today's date in Copenhagen, as YYYY-MM-DD.
+  function copenhagenDate() {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  }
+
+  async function loadDay() {
+    const res = await api('GET', `/v1/appointments?date=${copenhagenDate()}`);
+    const body = el('day-body');
+    body.replaceChildren(...res.items.map(dayRow));
+    show('day-empty', res.items.length === 0);
+  }
+
+  function dayRow(a) {
+    const tr = node('tr');
+    tr.dataset.testid = 'day-row';
+    const action = node('td');
+    if (a.status === 'booked' && new Date(a.end) > new Date()) {
+      action.append(button('Check in', 'day-checkin', '', () => openCheckIn(a)));
+    } else if (a.issuance_id) {
+      action.append(button('Issuance', 'day-issuance', '', () => busy(null, 'Could not open the issuance', () => openIssuance(a.issuance_id))));
+    }
+    tr.append(node('td', `${clock.format(new Date(a.start))}–${clock.format(new Date(a.end))}`), node('td', a.cpr_masked),
+      node('td', a.status.replace('_', ' '), `badge status-${a.status}`), action);
+    label(tr, 'day-body');
+    return tr;
+  }
+
+  // openCheckIn opens the counter application for a booked person: CPR and
+  // centre come from the appointment; the caseworker records the ID shown.
+  function openCheckIn(a) {
+    state.checkingIn = a;
+    el('checkin-who').textContent = `${a.cpr_masked} at ${a.centre}, ${clock.format(new Date(a.start))}`;
+    el('checkin-doc-number').value = '';
+    el('checkin-questions').checked = false;
+    show('checkin-form', true);
+    el('checkin-doc-number').focus();
+  }
+
+  async function checkIn() {
+    const a = state.checkingIn;
+    if (!a) return;
+    const iss = await api('POST', `/v1/appointments/${encodeURIComponent(a.id)}/check-in`, {
+      body: {
+        documents: [{ type: el('checkin-doc-type').value, number: el('checkin-doc-number').value.trim(), expires: el('checkin-doc-expires').value }],
+        check_questions_passed: el('checkin-questions').checked,
+      },
+    });
+    state.checkingIn = null;
+    show('checkin-form', false);
+    say(`Checked in: issuance ${iss.id} accepted.`, 'ok');
+    await loadDay();
+    await loadIssuances(false);
+    await openIssuance(iss.id);
+  }
+
   function start() {
     addDismiss();
     onSubmit('signin-form', 'Could not sign in', () => {
@@ -1061,6 +1123,8 @@
     onSubmit('unblock-form', 'Could not unblock the NemID', unblockCredential);
     onSubmit('pickup-form', 'Could not confirm the pickup', confirmPickup);
     onSubmit('signature-form', 'Could not upgrade to public digital signature', upgradeSignature);
+    onSubmit('checkin-form', 'Could not check in', checkIn);
+    onClick('day-refresh', 'Could not load today\'s appointments', loadDay);
     el('signout').addEventListener('click', signOut);
     el('status-filter').addEventListener('change', (ev) => {
       state.status = ev.target.value;
