@@ -9,9 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -147,20 +144,8 @@ func (c *citizenAPI) refuseWithoutCard(ctx context.Context, cred store.Credentia
 // startCardOrder starts the workflow that mints an order's card; one that
 // already ran or runs (a repeated request) is the same order: nothing to do.
 func (c *citizenAPI) startCardOrder(ctx context.Context, o store.CardOrder) error {
-	opts := client.StartWorkflowOptions{ID: workflows.CardOrderWorkflowID(o.CredentialID, o.Kind, o.N), TaskQueue: c.queue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true}
-	_, err := c.temporal.ExecuteWorkflow(context.WithoutCancel(ctx), opts, workflows.CardOrderWorkflow,
+	return c.startOnce(context.WithoutCancel(ctx), workflows.CardOrderWorkflowID(o.CredentialID, o.Kind, o.N), workflows.CardOrderWorkflow,
 		workflows.CardOrderInput{OrderID: o.ID, CredentialID: o.CredentialID})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("start %s: %w", opts.ID, err)
-	}
-	return nil
 }
 
 type extraCardView struct {

@@ -4,15 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
@@ -192,17 +188,6 @@ func (c *citizenAPI) replaceCardIfLow(ctx context.Context, credentialID string) 
 		return nil
 	}
 	in := workflows.ReplacementInput{CredentialID: credentialID, Seq: newest.Seq + 1}
-	opts := client.StartWorkflowOptions{ID: workflows.ReplacementWorkflowID(credentialID, in.Seq), TaskQueue: c.queue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true}
-	_, err = c.temporal.ExecuteWorkflow(ctx, opts, workflows.ReplacementCardWorkflow, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil // another logon started it: the card is made once
-	}
-	if err != nil {
-		return fmt.Errorf("start %s: %w", opts.ID, err)
-	}
-	return nil
+	// Another logon may have started it: the card is made once.
+	return c.startOnce(ctx, workflows.ReplacementWorkflowID(credentialID, in.Seq), workflows.ReplacementCardWorkflow, in)
 }

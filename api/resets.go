@@ -14,8 +14,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/opennemid/nemid/domain"
@@ -231,19 +229,7 @@ func (c *citizenAPI) activationWindow() time.Duration {
 }
 
 func (c *citizenAPI) startResetWorkflow(ctx context.Context, in workflows.ResetInput) error {
-	opts := client.StartWorkflowOptions{ID: workflows.PasswordResetWorkflowID(in.ResetID), TaskQueue: c.queue,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true}
-	_, err := c.temporal.ExecuteWorkflow(context.WithoutCancel(ctx), opts, workflows.PasswordResetWorkflow, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("start %s: %w", opts.ID, err)
-	}
-	return nil
+	return c.startOnce(context.WithoutCancel(ctx), workflows.PasswordResetWorkflowID(in.ResetID), workflows.PasswordResetWorkflow, in)
 }
 
 // openResetOf is the credential's reset whose temporary password may be

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,15 +20,11 @@ func runCentres(ctx context.Context, args []string) error {
 	if len(args) != 2 || args[0] != "import" {
 		return fmt.Errorf("usage: nemid centres import FILE.csv")
 	}
-	var r io.Reader = os.Stdin
-	if args[1] != "-" {
-		f, err := os.Open(args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := openInput(args[1])
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	centres, err := parseCentres(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[1], err)

@@ -200,15 +200,11 @@ func runRegistry(ctx context.Context, args []string) error {
 	if len(args) != 2 || args[0] != "import" {
 		return fmt.Errorf("usage: nemid registry import FILE.csv")
 	}
-	var r io.Reader = os.Stdin
-	if args[1] != "-" {
-		f, err := os.Open(args[1])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := openInput(args[1])
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	people, err := register.ParseCSV(r, time.Now())
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[1], err)
@@ -238,4 +234,12 @@ func operator(action string) store.AuditEntry {
 		e.ActorName = &u.Username
 	}
 	return e
+}
+
+// openInput opens an import's file, or standard input for "-".
+func openInput(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	return os.Open(name)
 }
