@@ -42,4 +42,7 @@ func (s *Server) sweep(ctx context.Context, now time.Time) {
 	if _, err := s.store.DeleteExpiredIdempotencyKeys(ctx, now); err != nil {
 		s.log.WarnContext(ctx, "sweep expired idempotency keys", "error", err.Error())
 	}
+	if _, err := s.store.ExpireStaleBookings(ctx, now); err != nil {
+		s.log.WarnContext(ctx, "sweep bookings left without a workflow", "error", err.Error())
+	}
 }

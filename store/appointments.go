@@ -231,6 +231,40 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 	})
 }
 
+// StaleBookingGrace is how long past its confirmation deadline an
+// unconfirmed booking may wait for its workflow to expire it before the
+// API's sweep does (ExpireStaleBookings).
+const StaleBookingGrace = 2 * time.Minute
+
+// ExpireStaleBookings expires the unconfirmed bookings whose confirmation
+// deadline passed more than StaleBookingGrace before now, giving their
+// slots back. Their workflow does the same at the deadline; this catches
+// a booking whose workflow never started (the API died between the booking
+// and the start), which would otherwise hold its slot for good. Each move
+// is MoveAppointment's, guarded by the status it leaves, so a workflow
+// expiring the same booking changes nothing twice. It reports how many it
+// expired.
+func (s *Store) ExpireStaleBookings(ctx context.Context, now time.Time) (int, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Model(&Appointment{}).
+		Where("status = ? AND confirm_by < ?", AppointmentUnconfirmed, now.Add(-StaleBookingGrace).UTC()).
+		Limit(500).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("find stale bookings: %w", err)
+	}
+	expired := 0
+	for _, id := range ids {
+		_, err := s.MoveAppointment(ctx, Move{AppointmentID: id, From: []string{AppointmentUnconfirmed}, To: AppointmentExpired, At: now})
+		switch {
+		case errors.Is(err, ErrAppointmentMoved):
+			continue // confirmed or expired meanwhile
+		case err != nil:
+			return expired, fmt.Errorf("expire stale booking %s: %w", id, err)
+		}
+		expired++
+	}
+	return expired, nil
+}
+
 // AppointmentByReference finds a booking by its reference's lookup hash.
 func (s *Store) AppointmentByReference(ctx context.Context, referenceHash string) (Appointment, error) {
 	var a Appointment
