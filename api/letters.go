@@ -125,11 +125,14 @@ func servePDF(c echo.Context, filename string, pdf []byte) error {
 }
 
 // letterDispatched records the dispatch (idempotently: a repeat answers the
-// same) and tells the issuance's workflow every time, so a signal lost to an
-// outage is delivered by the provider's retry. The letter's key is
-// destroyed first: the provider has printed it, and a failure after that
-// leaves at worst a queued letter whose PDF is already gone (410), never a
-// dispatched one whose key survives. A repeat destroys it again. The move
+// same). The letter's key is destroyed first: the provider has printed it,
+// and a failure after that leaves at worst a queued letter whose PDF is
+// already gone (410), never a dispatched one whose key survives. The
+// issuance's workflow is told next, and only then does the letter leave
+// the queue: a crash between any two steps leaves it queued, so the
+// provider's next round reports it again and the workflow hears of it
+// (a repeated signal changes nothing). Told after the move instead, a
+// crash in between would strand the issuance in letters_posted. The move
 // is audited in its transaction; a repeat changes nothing and is not.
 func (s *Server) letterDispatched(c echo.Context) error {
 	p, err := requireRole(c, RolePost)
@@ -147,20 +150,21 @@ func (s *Server) letterDispatched(c echo.Context) error {
 	if existing.Status == store.LetterWithdrawn {
 		return newError(http.StatusGone, "withdrawn", "the letter was withdrawn (its NemID was revoked): do not post it")
 	}
+	at := s.now() // before the signal, so the timeline shows the dispatch before what it caused
 	if err := s.destroyKey(existing.ID); err != nil {
 		return err
 	}
-	l, err := s.store.MarkDispatched(ctx, existing.ID, s.now(), p.ActorName(), p.audit(store.AuditLetterDispatched, store.LetterTarget(existing.ID)))
+	err = s.temporal.SignalWorkflow(ctx, workflows.IssuanceWorkflowID(existing.IssuanceID), "", workflows.SignalLetterDispatched,
+		workflows.LetterDispatched{LetterID: existing.ID})
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) { // a finished workflow no longer waits for letters
+		return err
+	}
+	l, err := s.store.MarkDispatched(ctx, existing.ID, at, p.ActorName(), p.audit(store.AuditLetterDispatched, store.LetterTarget(existing.ID)))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundError("letter")
 	}
 	if err != nil {
-		return err
-	}
-	err = s.temporal.SignalWorkflow(ctx, workflows.IssuanceWorkflowID(l.IssuanceID), "", workflows.SignalLetterDispatched,
-		workflows.LetterDispatched{LetterID: l.ID})
-	var notFound *serviceerror.NotFound
-	if err != nil && !errors.As(err, &notFound) { // a finished workflow no longer waits for letters
 		return err
 	}
 	v, err := viewLetter(l)
