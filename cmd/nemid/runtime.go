@@ -88,7 +88,7 @@ func (rt *runtime) close() {
 // which it returns so that the process ends with it instead of idling
 // without a worker.
 func (rt *runtime) runWorker(ctx context.Context) error {
-	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, worker.Options())
 	worker.Register(w, wiring.Activities(rt.store, rt.keys, rt.log))
 	if err := worker.StartRegisterChanges(ctx, rt.temporal, rt.cfg.TaskQueue, rt.cfg.RegisterSweep); err != nil {
 		return err

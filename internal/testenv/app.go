@@ -94,7 +94,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	t.Cleanup(tc.Close)
 
 	queue := "test-" + uuid.NewString()
-	w := sdkworker.New(tc, queue, sdkworker.Options{})
+	w := sdkworker.New(tc, queue, worker.Options())
 	worker.Register(w, wiring.Activities(st, keys, log))
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
