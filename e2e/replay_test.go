@@ -70,6 +70,13 @@ func TestRecordAndReplayCounterHistories(t *testing.T) {
 	cancelForReplay(t, app, app.Tokens["admin:all"], id)
 	runs["abroad_pickup_cancelled"] = id
 
+	// A counter issuance handed over and activated by the citizen: the
+	// path to active, with its activation Update.
+	activated := handedOver(t, app, "0708651239")
+	activate(t, app, activated)
+	waitForStatus(t, app, activated.issuanceID, "active")
+	runs["counter_handover_activated"] = activated.issuanceID
+
 	// The register records a death while the issuance waits for its
 	// handover: the workflow ends it rejected (version person-deceased).
 	died := create(t, app, "0101400000")

@@ -16,7 +16,7 @@ import (
 func (w *issuanceRun) awaitPickup(ctx workflow.Context) (bool, error) {
 	deadline := workflow.Now(ctx).Add(w.in.PickupWindow)
 	w.setState(StatusAwaitingPickup, &deadline)
-	if err := record(ctx, w.move(StatusAwaitingPickup, &deadline, "", "", "")); err != nil {
+	if err := w.db.record(ctx, w.move(StatusAwaitingPickup, &deadline, "", "", "")); err != nil {
 		return false, err
 	}
 	ok, err := awaitUntil(ctx, deadline, func() bool { return w.pickup != nil || w.stopped() })

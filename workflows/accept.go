@@ -36,14 +36,13 @@ const changeAcceptInWorkflow = "accept-in-workflow"
 // accept runs the accept step. It reports false when the application was
 // refused: the workflow then ends without having written anything.
 func (w *issuanceRun) accept(ctx workflow.Context) (bool, error) {
-	v := workflow.GetVersion(ctx, changeAcceptInWorkflow, workflow.DefaultVersion, 1)
-	if v == workflow.DefaultVersion || w.in.Acceptance == nil {
+	if !w.acceptsInWorkflow(ctx) || w.in.Acceptance == nil {
 		// Started by an API that wrote the row itself before the start.
 		return true, nil
 	}
 	in := AcceptInput{IssuanceID: w.in.IssuanceID, Path: w.in.Path, Deadline: w.in.DeliveryDeadline, Acceptance: *w.in.Acceptance}
 	var out AcceptOutcome
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityAcceptIssuance, in).Get(ctx, &out)
+	err := w.db.execute(ctx, ActivityAcceptIssuance, in).Get(ctx, &out)
 	if err != nil {
 		w.acceptFailed = true
 		return false, fmt.Errorf("accept the application: %w", err)
@@ -55,6 +54,13 @@ func (w *issuanceRun) accept(ctx workflow.Context) (bool, error) {
 		return false, nil
 	}
 	return true, nil
+}
+
+// acceptsInWorkflow reports whether this run records its own row: always
+// from changeLocalDBSteps on, which implies it; before that, as
+// changeAcceptInWorkflow recorded.
+func (w *issuanceRun) acceptsInWorkflow(ctx workflow.Context) bool {
+	return w.db.local || workflow.GetVersion(ctx, changeAcceptInWorkflow, workflow.DefaultVersion, 1) >= 1
 }
 
 func (w *issuanceRun) validateAccept(ctx workflow.Context, req AcceptRequest) error {

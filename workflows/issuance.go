@@ -27,6 +27,7 @@ type issuanceRun struct {
 	ending         bool          // a final status is being recorded; nothing else is accepted
 	accepted       *AcceptResult // the accept step's decision (runs that record their own row)
 	acceptFailed   bool          // the accept step failed for good
+	db             dbSteps       // how the database steps run (changeLocalDBSteps)
 }
 
 // CounterIssuance runs an issuance started at a Citizen Service centre: it
@@ -61,6 +62,7 @@ func runIssuance(ctx workflow.Context, in IssuanceInput, deliveries ...domain.De
 	if err := w.setup(ctx, deliveries); err != nil {
 		return IssuanceResult{}, err
 	}
+	w.db = dbSteps{local: workflow.GetVersion(ctx, changeLocalDBSteps, workflow.DefaultVersion, 1) >= 1}
 	status := StatusRefused
 	accepted, err := w.accept(ctx)
 	if accepted {
@@ -127,7 +129,7 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 }
 
 func (w *issuanceRun) run(ctx workflow.Context) (string, error) {
-	facts, err := checkRegister(ctx, w.in)
+	facts, err := w.db.checkRegister(ctx, w.in)
 	if err != nil {
 		return "", err
 	}
@@ -165,7 +167,7 @@ func (w *issuanceRun) deliver(ctx workflow.Context) (bool, error) {
 	// The workflow's state leads and the read model follows, so a caller who
 	// sees the new status in the database always finds the workflow ready.
 	w.setState(waiting, &w.in.DeliveryDeadline)
-	if err := record(ctx, w.move(waiting, &w.in.DeliveryDeadline, "", "", "")); err != nil {
+	if err := w.db.record(ctx, w.move(waiting, &w.in.DeliveryDeadline, "", "", "")); err != nil {
 		return false, err
 	}
 	ok, err := awaitUntil(ctx, w.in.DeliveryDeadline, func() bool { return arrived() || w.stopped() })
@@ -197,7 +199,7 @@ func (w *issuanceRun) awaitActivation(ctx workflow.Context, facts RegisterFacts)
 		t = w.pickupTransition(deadline)
 	}
 	w.setState(StatusAwaitingActivation, &deadline)
-	if err := record(ctx, t); err != nil {
+	if err := w.db.record(ctx, t); err != nil {
 		return "", err
 	}
 	w.activationOpen = true
@@ -239,7 +241,7 @@ func (w *issuanceRun) laterLettersTo(ctx workflow.Context, facts RegisterFacts) 
 	if w.in.Delivery == string(domain.DeliveryRepresentation) {
 		return w.orderRecipient(facts.Name), nil
 	}
-	return reminderRecipient(ctx, facts, w.in.Centre)
+	return reminderRecipient(ctx, w.db, facts, w.in.Centre)
 }
 
 func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest) error {
@@ -311,7 +313,7 @@ func (w *issuanceRun) end(ctx workflow.Context, status, eventType, actor, detail
 func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, actorName, detail string, reasons []Reason, audit *AuditStep) (string, error) {
 	w.ending = true
 	if status != StatusActive {
-		if err := revoke(ctx, w.in.IssuanceID); err != nil {
+		if err := w.db.revoke(ctx, w.in.IssuanceID); err != nil {
 			return "", err
 		}
 	}
@@ -321,7 +323,7 @@ func (w *issuanceRun) endBy(ctx workflow.Context, status, eventType, actor, acto
 	if status == StatusActive {
 		t.ActivationID = w.activation.ActivationID
 	}
-	if err := record(ctx, t); err != nil {
+	if err := w.db.record(ctx, t); err != nil {
 		return "", err
 	}
 	w.setState(status, nil)

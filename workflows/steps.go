@@ -31,23 +31,61 @@ var printOptions = workflow.ActivityOptions{
 	},
 }
 
-func record(ctx workflow.Context, t TransitionInput) error {
+// localDBOptions run the issuance's read-model steps as local activities:
+// in the worker that runs the workflow task, recorded as one marker event,
+// with no activity task to schedule, poll and report. A database write of
+// a few milliseconds otherwise costs three history events and a second
+// workflow task. The retry policy is dbOptions' (a database outage delays
+// an issuance, never fails it); retries whose backoff outlasts a workflow
+// task become durable timers (the SDK's rule), and the schedule-to-close
+// bound is a year because the SDK would otherwise cap the retries at the
+// start-to-close timeout.
+var localDBOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    dbOptions.StartToCloseTimeout,
+	ScheduleToCloseTimeout: 365 * 24 * time.Hour,
+	RetryPolicy:            dbOptions.RetryPolicy,
+}
+
+// changeLocalDBSteps names the GetVersion change that runs an issuance's
+// database steps (accept, register check, transitions, revoke) as local
+// activities. Version 1 implies changeAcceptInWorkflow's and
+// changeAbroadRemindersCareOfCentre's version 1, so a new run records one
+// version marker (and one search-attribute upsert), not three.
+const changeLocalDBSteps = "local-db-steps"
+
+// dbSteps runs the issuance's database steps, as local activities from
+// changeLocalDBSteps on and as activities in runs recorded before it.
+type dbSteps struct{ local bool }
+
+func (s dbSteps) execute(ctx workflow.Context, activity string, arg any) workflow.Future {
+	if s.local {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localDBOptions), activity, arg)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), activity, arg)
+}
+
+func (s dbSteps) record(ctx workflow.Context, t TransitionInput) error {
 	t.At = workflow.Now(ctx)
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityRecordTransition, t).Get(ctx, nil)
-	if err != nil {
+	if err := s.execute(ctx, ActivityRecordTransition, t).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record %s: %w", t.Status, err)
 	}
 	return nil
 }
 
-func checkRegister(ctx workflow.Context, in IssuanceInput) (RegisterFacts, error) {
+func (s dbSteps) checkRegister(ctx workflow.Context, in IssuanceInput) (RegisterFacts, error) {
 	var facts RegisterFacts
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityCheckRegister,
-		RegisterCheck{IssuanceID: in.IssuanceID, CPR: in.CPR, Delivery: in.Delivery}).Get(ctx, &facts)
+	err := s.execute(ctx, ActivityCheckRegister, RegisterCheck{IssuanceID: in.IssuanceID, CPR: in.CPR, Delivery: in.Delivery}).Get(ctx, &facts)
 	if err != nil {
 		return facts, fmt.Errorf("check the register: %w", err)
 	}
 	return facts, nil
+}
+
+func (s dbSteps) revoke(ctx workflow.Context, issuanceID string) error {
+	if err := s.execute(ctx, ActivityRevokeCredentials, issuanceID).Get(ctx, nil); err != nil {
+		return fmt.Errorf("revoke credentials: %w", err)
+	}
+	return nil
 }
 
 func mint(ctx workflow.Context, in MintInput) (MintResult, error) {
@@ -57,14 +95,6 @@ func mint(ctx workflow.Context, in MintInput) (MintResult, error) {
 		return res, fmt.Errorf("mint credentials: %w", err)
 	}
 	return res, nil
-}
-
-func revoke(ctx workflow.Context, issuanceID string) error {
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, dbOptions), ActivityRevokeCredentials, issuanceID).Get(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("revoke credentials: %w", err)
-	}
-	return nil
 }
 
 // remindBefore sleeps until ReminderBefore ahead of the deadline and queues
@@ -91,10 +121,11 @@ func remindBefore(ctx workflow.Context, deadline time.Time, in IssuanceInput, to
 // reminderRecipient: later letters never go to the registered address of a
 // person with address protection or living abroad; they collect them at the
 // centre that issued. Version 1 added "living abroad": workflows that started
-// before it keep the address they would have used.
-func reminderRecipient(ctx workflow.Context, facts RegisterFacts, centreCode string) (Recipient, error) {
+// before it keep the address they would have used. Runs from
+// changeLocalDBSteps on (db.local) have it without a marker of its own.
+func reminderRecipient(ctx workflow.Context, db dbSteps, facts RegisterFacts, centreCode string) (Recipient, error) {
 	careOfCentre := facts.AddressProtected
-	if workflow.GetVersion(ctx, changeAbroadRemindersCareOfCentre, workflow.DefaultVersion, 1) >= 1 {
+	if db.local || workflow.GetVersion(ctx, changeAbroadRemindersCareOfCentre, workflow.DefaultVersion, 1) >= 1 {
 		careOfCentre = domain.PostForbidden(facts.AddressProtected, facts.LivesAbroad)
 	}
 	if !careOfCentre {
