@@ -81,7 +81,12 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	var extra []string
+	// Eager activity execution hands an activity scheduled by a workflow
+	// task back to the worker in the task's completion, skipping a trip
+	// through matching (the mint after the register check). The server
+	// supports it but leaves it off by default; a production cluster sets
+	// the same dynamic config (deploy/prodlike).
+	extra := []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"}
 	if o.UICodecEndpoint != "" {
 		extra = append(extra, "--ui-codec-endpoint", o.UICodecEndpoint)
 	}
