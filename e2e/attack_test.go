@@ -247,32 +247,43 @@ func TestUnknownUserIDsAnswerInTheSameTime(t *testing.T) {
 		} {
 			cred := failedAttempts(t, app, door.credentialN)
 			var known, unknown []time.Duration
-			for range 15 {
-				for _, sample := range []struct {
-					body map[string]string
-					into *[]time.Duration
-				}{{door.known, &known}, {door.unknown, &unknown}} {
-					began := time.Now()
-					res := citizen(t, app, door.path, sample.body)
-					*sample.into = append(*sample.into, time.Since(began))
-					require.Equal(t, http.StatusUnauthorized, res.Status, string(res.Body))
-					require.Equal(t, "invalid_credentials", errorCode(res))
+			var diff, allowed time.Duration
+			// A leak is systematic: it stays in the medians however many
+			// samples are pooled. A burst of load from other tests is not:
+			// when a round's medians differ by more than the allowance,
+			// another round of samples is pooled in, up to three.
+			for round := 1; round <= 3; round++ {
+				for range 15 {
+					for _, sample := range []struct {
+						body map[string]string
+						into *[]time.Duration
+					}{{door.known, &known}, {door.unknown, &unknown}} {
+						began := time.Now()
+						res := citizen(t, app, door.path, sample.body)
+						*sample.into = append(*sample.into, time.Since(began))
+						require.Equal(t, http.StatusUnauthorized, res.Status, string(res.Body))
+						require.Equal(t, "invalid_credentials", errorCode(res))
+					}
+					// Keep the real credential unlocked: the comparison is of 401s.
+					_, err := app.Store.Unlock(context.Background(), cred.ID, store.Event{DedupeKey: "timing:" + uuid.NewString(),
+						At: time.Now().UTC(), Type: "unlocked", Actor: "test", Detail: "timing test"},
+						store.AuditEntry{Actor: "test:timing", Action: store.AuditCredentialUnlocked, Target: store.CredentialTarget(cred.UserID)})
+					require.NoError(t, err)
 				}
-				// Keep the real credential unlocked: the comparison is of 401s.
-				_, err := app.Store.Unlock(context.Background(), cred.ID, store.Event{DedupeKey: "timing:" + uuid.NewString(),
-					At: time.Now().UTC(), Type: "unlocked", Actor: "test", Detail: "timing test"},
-					store.AuditEntry{Actor: "test:timing", Action: store.AuditCredentialUnlocked, Target: store.CredentialTarget(cred.UserID)})
-				require.NoError(t, err)
+				mk, mu := median(known), median(unknown)
+				diff = mk - mu
+				if diff < 0 {
+					diff = -diff
+				}
+				// Noise grows with load (the race detector, other tests): allow
+				// 15 ms or a tenth of the answer time, whichever is larger.
+				allowed = max(15*time.Millisecond, max(mk, mu)/10)
+				t.Logf("%s, round %d: median %v for a real NemID number, %v for an unknown one (difference %v, allowed %v)",
+					door.path, round, mk, mu, diff, allowed)
+				if diff < allowed {
+					break
+				}
 			}
-			mk, mu := median(known), median(unknown)
-			diff := mk - mu
-			if diff < 0 {
-				diff = -diff
-			}
-			// Noise grows with load (the race detector, other tests): allow
-			// 15 ms or a tenth of the answer time, whichever is larger.
-			allowed := max(15*time.Millisecond, max(mk, mu)/10)
-			t.Logf("%s: median %v for a real NemID number, %v for an unknown one (difference %v, allowed %v)", door.path, mk, mu, diff, allowed)
 			assert.Less(t, diff, allowed, "%s answers tell real NemID numbers apart", door.path)
 		}
 	})
