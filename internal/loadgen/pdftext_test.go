@@ -168,4 +168,3 @@ func TestPDFTextStreams(t *testing.T) {
 		})
 	}
 }
-
