@@ -56,7 +56,13 @@ func BaselineWorkflow(ctx workflow.Context, shape string) error {
 			signals++
 		}
 	})
-	stopTimers := func() {}
+	var timers []func() // what cancels the timers running beside the next wait
+	stopTimers := func() {
+		for _, cancel := range timers {
+			cancel()
+		}
+		timers = nil
+	}
 	for i := 0; i < len(shape); i++ {
 		switch step := shape[i]; step {
 		case shapeActivity, shapeLocalActivity:
@@ -73,13 +79,13 @@ func BaselineWorkflow(ctx workflow.Context, shape string) error {
 			// act only once the system shows the wait.
 			n := leadingTimers(shape[i+1:])
 			if n > 0 {
-				stopTimers = startTimers(ctx, n)
+				timers = append(timers, startTimers(ctx, n))
 				i += n
 			}
 			err = f.Get(ctx, nil)
 		case shapeTimer: // a wait's timers with no activity before them
 			n := leadingTimers(shape[i:])
-			stopTimers = startTimers(ctx, n)
+			timers = append(timers, startTimers(ctx, n))
 			i += n - 1
 		case shapeUpdate:
 			waiting = true
