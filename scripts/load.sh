@@ -78,7 +78,8 @@ fi
 status=0
 "$work/nemid" load --n "$N" --concurrency "$C" --mix "$MIX" "$@" || status=$?
 if [[ $status -ne 0 ]]; then
-	echo "nemid load failed ($status); the last lines of nemid dev's log:" >&2
-	tail -n 20 "$work/dev.log" >&2
+	kept="${TMPDIR:-/tmp}/nemid-load-dev-$(date +%Y%m%dT%H%M%S).log"
+	cp "$work/dev.log" "$kept"
+	echo "nemid load failed ($status); nemid dev's log is kept in $kept" >&2
 fi
 exit $status

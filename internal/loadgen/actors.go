@@ -63,7 +63,7 @@ func (r *runner) apply(ctx context.Context, j *journey) error {
 			"representation": j.person.representation.Code}
 	}
 	j.applied = time.Now()
-	ans, err := r.api.do(ctx, request{route: "POST /v1/issuances", path: "/v1/issuances", token: token, body: body}, http.StatusCreated)
+	ans, err := r.api.do(ctx, request{route: "POST /v1/issuances", path: "/v1/issuances", token: token, body: body}.withKey(), http.StatusCreated)
 	if err != nil {
 		return err
 	}
@@ -91,9 +91,12 @@ func (r *runner) ownerToken(j *journey) string {
 }
 
 // awaitStatus polls the issuance, as its staff's console does, until it
-// shows want; a final status on the way is an error.
+// shows want; a final status on the way is an error. It looks again after
+// PollInterval, then less and less often, up to ten times that: a wait of
+// seconds costs a dozen reads, not a hundred.
 func (r *runner) awaitStatus(ctx context.Context, j *journey, want string) error {
 	deadline := time.Now().Add(r.opts.StepTimeout)
+	interval := r.opts.PollInterval
 	for {
 		ans, err := r.api.do(ctx, request{route: "GET /v1/issuances/{id}", path: "/v1/issuances/" + j.id, token: r.ownerToken(j)}, http.StatusOK)
 		if err != nil {
@@ -112,9 +115,10 @@ func (r *runner) awaitStatus(ctx context.Context, j *journey, want string) error
 		if time.Now().After(deadline) {
 			return fmt.Errorf("still %s after %s awaiting %s", iss.Status, r.opts.StepTimeout, want)
 		}
-		if err := sleep(ctx, r.opts.PollInterval); err != nil {
+		if err := sleep(ctx, interval); err != nil {
 			return err
 		}
+		interval = min(interval*3/2, 10*r.opts.PollInterval)
 	}
 }
 
@@ -125,7 +129,7 @@ func (r *runner) handover(ctx context.Context, j *journey) error {
 		return err
 	}
 	ans, err := r.api.do(ctx, request{route: "POST /v1/issuances/{id}/handover", path: "/v1/issuances/" + j.id + "/handover",
-		token: r.staff.caseworker}, http.StatusOK)
+		token: r.staff.caseworker}.withKey(), http.StatusOK)
 	if err != nil {
 		return err
 	}
@@ -158,7 +162,7 @@ func (r *runner) pickup(ctx context.Context, j *journey) error {
 	rep := j.person.representation.Code
 	body := map[string]any{"document_number": j.person.passport, "fee_paid_dkk": r.opts.FeeDKK, "receipt": rep + "-" + j.id[len(j.id)-8:]}
 	_, err := r.api.do(ctx, request{route: "POST /v1/issuances/{id}/pickup", path: "/v1/issuances/" + j.id + "/pickup",
-		token: r.staff.embassies[rep], body: body}, http.StatusOK)
+		token: r.staff.embassies[rep], body: body}.withKey(), http.StatusOK)
 	return err
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // api calls the system as its users do: over HTTP, round-robin over the
@@ -35,6 +37,32 @@ type request struct {
 	route, path string
 	token       string
 	body        any
+	// idempotencyKey, when set, goes out as Idempotency-Key, so a retry
+	// after a 503 attaches to the first attempt instead of repeating it.
+	idempotencyKey string
+	// idempotent marks a request that may be sent again after a 503
+	// without a key: a read, or an action the system takes once however
+	// often it is told (a letter dispatched).
+	idempotent bool
+}
+
+// withKey gives r a fresh Idempotency-Key, kept across its retries.
+func (r request) withKey() request {
+	r.idempotencyKey = uuid.NewString()
+	return r
+}
+
+// retriable reports whether an answer of status may be retried: a 429 is
+// decided before anything happens; a 503 only when sending again cannot
+// do the work twice.
+func (r request) retriable(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		return true
+	case http.StatusServiceUnavailable:
+		return r.idempotencyKey != "" || r.idempotent || strings.HasPrefix(r.route, "GET ")
+	}
+	return false
 }
 
 // answer is an HTTP answer.
@@ -71,7 +99,8 @@ const (
 	maxRetryAfter = 5 * time.Second
 )
 
-// do sends r and expects want; 429 and 503 are retried after Retry-After.
+// do sends r and expects want; a 429, and a 503 that is safe to repeat
+// (request.retriable), are retried after Retry-After.
 func (a *api) do(ctx context.Context, r request, want int) (answer, error) {
 	for attempt := 0; ; attempt++ {
 		ans, retryAfter, err := a.once(ctx, r)
@@ -81,8 +110,7 @@ func (a *api) do(ctx context.Context, r request, want int) (answer, error) {
 		if ans.status == want {
 			return ans, nil
 		}
-		retriable := ans.status == http.StatusTooManyRequests || ans.status == http.StatusServiceUnavailable
-		if !retriable || attempt == maxRetries {
+		if !r.retriable(ans.status) || attempt == maxRetries {
 			return ans, statusError(r.route, ans)
 		}
 		if err := sleep(ctx, min(retryAfter, maxRetryAfter)); err != nil {
@@ -121,6 +149,9 @@ func (a *api) once(ctx context.Context, r request) (answer, time.Duration, error
 	}
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", r.idempotencyKey)
 	}
 	began := time.Now()
 	res, err := a.client.Do(req)

@@ -116,7 +116,7 @@ func (p *postProvider) dispatch(ctx context.Context, l letterItem) {
 	path := "/v1/letters/" + l.ID
 	pdf, err := p.r.api.do(ctx, request{route: "GET /v1/letters/{id}/pdf", path: path + "/pdf", token: p.r.staff.post}, http.StatusOK)
 	if err == nil {
-		_, err = p.r.api.do(ctx, request{route: "POST /v1/letters/{id}/dispatched", path: path + "/dispatched", token: p.r.staff.post}, http.StatusOK)
+		_, err = p.r.api.do(ctx, request{route: "POST /v1/letters/{id}/dispatched", path: path + "/dispatched", token: p.r.staff.post, idempotent: true}, http.StatusOK)
 	}
 	if err != nil {
 		if ctx.Err() == nil {

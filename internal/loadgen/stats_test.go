@@ -79,3 +79,26 @@ func TestCallsCountEveryFailureByRouteAndStatus(t *testing.T) {
 	assert.Equal(t, []string{"GET /v1/letters", "POST /v1/activations"}, []string{routes[0].Route, routes[1].Route})
 	assert.Equal(t, 3, routes[1].Count)
 }
+
+func TestRetriableOnlyWhenSendingAgainCannotDoTheWorkTwice(t *testing.T) {
+	post := request{route: "POST /v1/issuances"}
+	cases := []struct {
+		name   string
+		r      request
+		status int
+		want   bool
+	}{
+		{"429 is decided before anything happens", post, 429, true},
+		{"503 of a POST without a key", post, 503, false},
+		{"503 of a POST with a key", post.withKey(), 503, true},
+		{"503 of a read", request{route: "GET /v1/letters"}, 503, true},
+		{"503 of a dispatch", request{route: "POST /v1/letters/{id}/dispatched", idempotent: true}, 503, true},
+		{"409 never", post.withKey(), 409, false},
+		{"500 never", request{route: "GET /v1/letters"}, 500, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.r.retriable(tc.status))
+		})
+	}
+}
