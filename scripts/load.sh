@@ -22,6 +22,12 @@ cleanup() {
 		kill -0 "$dev_pid" 2>/dev/null && kill -KILL "$dev_pid"
 		wait "$dev_pid" 2>/dev/null || true
 	fi
+	# On a server that outlives the run, end the register-changes workflow
+	# nemid dev started for this run's task queue: nothing polls it any more.
+	if [[ -n "${external_queue:-}" ]] && cli=$(temporal_cli); then
+		"$cli" workflow terminate --address "$TEMPORAL_ADDRESS" --namespace "${TEMPORAL_NAMESPACE:-default}" \
+			--workflow-id "register-changes/$external_queue" --reason "nemid load ended" >/dev/null 2>&1 || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,6 +43,9 @@ if [[ -z "${TEMPORAL_CLI:-}" ]] && ! command -v temporal >/dev/null; then
 		if [[ -x "$candidate" ]]; then export TEMPORAL_CLI="$candidate"; break; fi
 	done
 fi
+temporal_cli() {
+	if [[ -n "${TEMPORAL_CLI:-}" ]]; then echo "$TEMPORAL_CLI"; else command -v temporal; fi
+}
 
 read -r http_port rp_port < <("$work/freeport" -n 2 | paste -sd' ')
 export NEMID_DATA_DIR="$work/data"
@@ -49,6 +58,7 @@ export NEMID_RATE_LIMIT=${NEMID_RATE_LIMIT:-1000000}
 if [[ -n "${TEMPORAL_ADDRESS:-}" ]] && (exec 3<>"/dev/tcp/${TEMPORAL_ADDRESS%:*}/${TEMPORAL_ADDRESS##*:}") 2>/dev/null; then
 	echo "using the Temporal server at $TEMPORAL_ADDRESS" >&2
 	export NEMID_TASK_QUEUE=${NEMID_TASK_QUEUE:-nemid-load-$(basename "$work")}
+	external_queue=$NEMID_TASK_QUEUE
 else
 	temporal_port=$("$work/freeport" -n 1 -pair-offset 1000)
 	export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
