@@ -63,8 +63,14 @@ func runLoad(ctx context.Context, args []string) error {
 			fmt.Fprintln(os.Stderr, "nemid load: pdftotext is not installed; reading PDFs with the built-in reader")
 		}
 	}
+	var bases []string
+	for _, u := range strings.Split(*apis, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			bases = append(bases, u)
+		}
+	}
 	report, err := loadgen.Run(ctx, loadgen.Options{
-		N: *n, Concurrency: *concurrency, Mix: mix, Duration: *duration, APIs: strings.Split(*apis, ","),
+		N: *n, Concurrency: *concurrency, Mix: mix, Duration: *duration, APIs: bases,
 		Baseline: *baseline, Sample: *sample, FeeDKK: cfg.AbroadFeeDKK, Outside: st, Temporal: tc,
 		Extract: extract, PollInterval: *poll, Out: os.Stdout, Log: os.Stderr,
 	})
