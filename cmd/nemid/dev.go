@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,9 +45,10 @@ func runDev(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		uiPort := devUIPort(cfg.TemporalAddress)
 		server, err := devserver.Start(ctx, devserver.Options{
 			CLIPath: cli, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), EnableUI: true, UIPort: "8233",
+			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), EnableUI: true, UIPort: uiPort,
 			UICodecEndpoint: "http://" + cfg.HTTPAddr + "/codec",
 		})
 		if err != nil {
@@ -57,7 +59,7 @@ func runDev(ctx context.Context) error {
 				log.Error("stop the Temporal dev server", "error", err.Error())
 			}
 		}()
-		uiURL = "http://127.0.0.1:8233"
+		uiURL = "http://127.0.0.1:" + uiPort
 	}
 	rt, err := openRuntime(ctx, cfg, log)
 	if err != nil {
@@ -91,6 +93,19 @@ func runDev(ctx context.Context) error {
 	err = g.Wait()
 	fmt.Fprintln(os.Stderr, "nemid dev: stopped")
 	return err
+}
+
+// devUIPort is where the dev server's Web UI listens: 8233 beside the
+// default frontend (7233), otherwise the CLI's own rule, the frontend's
+// port + 1000, so that a second dev server on another port (scripts/load.sh)
+// does not fight the first for the UI's port.
+func devUIPort(temporalAddress string) string {
+	_, port, err := net.SplitHostPort(temporalAddress)
+	n, convErr := strconv.Atoi(port)
+	if err != nil || convErr != nil || n == 7233 || n+1000 > 65535 {
+		return "8233"
+	}
+	return strconv.Itoa(n + 1000)
 }
 
 // answers reports whether something listens at hostPort.

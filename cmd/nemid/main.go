@@ -27,7 +27,12 @@ Usage:
   nemid oidc client create --name N --redirect-uri U [--public-authority] [--confidential]
                                              register an OpenID Connect client (service provider)
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
-  nemid load [--n 200] [--concurrency 20]    measure throughput against a running system
+  nemid load [--n 200] [--concurrency 20] [--mix counter=1,bank=1,abroad=1] [--duration D]
+             [--api URL[,URL…]] [--baseline=true] [--sample 30] [--pdftotext]
+                                             act as every human on all three paths against a running
+                                             system, end to end to an active NemID and one logon; print
+                                             throughput, latencies, errors, the engine cost per issuance
+                                             and the ratio to a bare-workflow baseline of the same run
 
 Configuration comes from the environment; see README.md.
 `
