@@ -6,6 +6,9 @@
 # task queue of this run's own); otherwise the dev server starts on a free
 # port, so one already on 7233 is left alone. DATABASE_URL, when set, is
 # used by both processes; otherwise a SQLite file in the temporary directory.
+# SYSTEM_BIN, when set, is the nemid binary that runs `nemid dev` (the
+# system under load, e.g. built from an earlier commit for a before/after
+# comparison); `nemid load` is always this tree's.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -66,7 +69,7 @@ else
 fi
 
 echo "starting nemid dev (API $NEMID_HTTP_ADDR, Temporal $TEMPORAL_ADDRESS, log $work/dev.log)" >&2
-"$work/nemid" dev >"$work/dev.log" 2>&1 &
+"${SYSTEM_BIN:-$work/nemid}" dev >"$work/dev.log" 2>&1 &
 dev_pid=$!
 ready=""
 for _ in $(seq 1 240); do
