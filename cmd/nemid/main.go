@@ -28,6 +28,9 @@ Usage:
                                              register an OpenID Connect client (service provider)
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
   nemid load [--n 200] [--concurrency 20]    measure throughput against a running system
+  nemid seed issuances --n 10M               add generated issuances to a Postgres database (DATABASE_URL)
+  nemid bench readmodel [--sizes 10k,1M]     measure list, count and search latency as the table grows
+  nemid readmodel recount                    rebuild the per-status counters from the issuances
 
 Configuration comes from the environment; see README.md.
 `
@@ -70,6 +73,12 @@ func run(ctx context.Context, args []string) error {
 		return runOIDC(ctx, args[1:])
 	case "load":
 		return runLoad(ctx, args[1:])
+	case "seed":
+		return runSeed(ctx, args[1:])
+	case "bench":
+		return runBench(ctx, args[1:])
+	case "readmodel":
+		return runReadModel(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
