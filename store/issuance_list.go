@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/opennemid/nemid/workflows"
 )
 
 // ListFilter selects issuances for a list page.
@@ -23,22 +21,18 @@ type ListFilter struct {
 // so id order is creation order) and whether more follow.
 //
 // A page costs the same at ten thousand rows as at ten million (see
-// docs/readmodel-scale.md) because every query it runs is a walk down one
-// index whose columns are the page's equalities followed by id, stopping
-// after Limit+1 rows:
+// docs/readmodel-scale.md) because each query it runs walks one index
+// whose leading columns are the page's equalities, followed by id, and
+// stops after Limit+1 rows (migration 00015):
 //
-//   - no equality: the primary key; status alone: (status, id);
-//   - an office (centre, representation, bank) or a path, with or without
-//     a status: (office, status, id) or (path, status, id). Without a
-//     status the page is the newest Limit+1 of each status's walk, merged
-//     (nine short walks), because a walk of the office's rows in id order
-//     would need an index of its own (one more to write on every
-//     transition) and a walk of the whole table filtered by the office
-//     reads more the rarer the office is;
+//   - no equality: the primary key; a status: (status, id);
+//   - an office (centre, representation, bank): (office, id), and with a
+//     status (office, status, id); a path with a status: (path, status, id).
+//     Without those, a walk filtered by the second equality reads the whole
+//     table when no row matches (a status only another path has) and, when
+//     few match, more the rarer they are;
 //   - a caseworker's scope, their centre OR every bank-path issuance, is
-//     two such walks merged: an OR of two columns has no index to walk,
-//     and filtering one walk by it reads the whole table when few rows
-//     match (a status that only another path has);
+//     two walks merged: an OR of two columns has no index to walk;
 //   - a person (cpr_hash): the person's few rows by (cpr_hash, status).
 func (s *Store) ListIssuances(ctx context.Context, f ListFilter) ([]Issuance, bool, error) {
 	q, args := listQuery(f)
@@ -63,10 +57,6 @@ type listBranch struct {
 	filter []string
 	args   []any
 }
-
-// lead is the first index column of the walk that serves this branch:
-// the column whose equality it starts from, before status and id.
-var leadColumns = []string{"cpr_hash", "bank", "representation", "centre", "path"}
 
 // listQuery builds the page's SQL: one walk per branch (see ListIssuances),
 // merged newest first.
@@ -100,7 +90,6 @@ func listQuery(f ListFilter) (string, []any) {
 	for i := range branches {
 		branches[i].eq = append(branches[i].eq, shared...)
 	}
-	branches = expandStatuses(branches)
 
 	limit := f.Limit + 1
 	parts := make([]string, 0, len(branches))
@@ -132,45 +121,6 @@ func listQuery(f ListFilter) (string, []any) {
 	}
 	return "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") AS page ORDER BY id DESC LIMIT ?", append(args, limit)
 }
-
-// expandStatuses splits a branch that starts from an office or a path but
-// names no status into one branch per status, so each walks
-// (office, status, id) in id order. A branch without such an equality
-// (the primary key, or (status, id)) or with a person's hash stays whole.
-func expandStatuses(branches []listBranch) []listBranch {
-	var out []listBranch
-	for _, b := range branches {
-		if !needsStatusSplit(b) {
-			out = append(out, b)
-			continue
-		}
-		for _, st := range allStatuses {
-			split := b
-			split.eq = append(append([]listCond{}, b.eq...), listCond{"status", st})
-			out = append(out, split)
-		}
-	}
-	return out
-}
-
-func needsStatusSplit(b listBranch) bool {
-	has := map[string]bool{}
-	for _, c := range b.eq {
-		has[c.col] = true
-	}
-	if has["status"] || has["cpr_hash"] {
-		return false
-	}
-	for _, col := range leadColumns {
-		if has[col] {
-			return true
-		}
-	}
-	return false
-}
-
-// allStatuses are the statuses the read model holds.
-var allStatuses = workflows.Statuses()
 
 // ExplainList is Postgres's plan of the list query for f, as run (EXPLAIN
 // ANALYZE, with buffers), for `nemid bench readmodel --explain`.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"time"
@@ -226,7 +227,8 @@ func (b *bench) addProbes(ctx context.Context) error {
 		}
 		b.probes = append(b.probes, raw)
 		for k, status := range []string{"expired", "active", "letters_posted"} {
-			iss := benchIssuance(domain.CPRLookupHash(b.hashKey, cpr), cpr.Masked(), status)
+			// Dated in the generator's first hours: among the oldest rows at every size.
+			iss := benchIssuance(store.SeedEpoch.Add(8*time.Hour), domain.CPRLookupHash(b.hashKey, cpr), cpr.Masked(), status)
 			offices[(p+k)%len(offices)](&iss)
 			if err := b.st.CreateIssuance(ctx, &iss, nil); err != nil {
 				return fmt.Errorf("probe issuance: %w", err)
@@ -239,14 +241,21 @@ func (b *bench) addProbes(ctx context.Context) error {
 func ptr(s string) *string { return &s }
 
 // benchIssuance is an issuance dated among the generated ones (its id a
-// UUIDv7 of a moment in the generator's first hours), so what the
-// measurements write does not crowd the newest pages.
-func benchIssuance(cprHash, masked, status string) store.Issuance {
-	var r [10]byte
+// UUIDv7 of a moment in the hour before at), so what the measurements
+// write lands where recent issuances do in every index without crowding
+// the pages of the sizes measured later.
+func benchIssuance(at time.Time, cprHash, masked, status string) store.Issuance {
+	var r [4]byte
 	_, _ = rand.Read(r[:])
-	at := store.SeedEpoch.Add(time.Duration(binary.BigEndian.Uint32(r[:4])%28800) * time.Second).UTC()
+	at = at.Add(-time.Duration(binary.BigEndian.Uint32(r[:])%3600) * time.Second).UTC()
 	return store.Issuance{ID: uuidV7At(at), Path: "counter", Status: status, CPRHash: cprHash, CPRMasked: masked,
 		Reasons: "[]", CreatedAt: at, UpdatedAt: at}
+}
+
+// seededUntil is when the generator's newest row of a table of rows
+// issuances was created.
+func seededUntil(rows int64) time.Time {
+	return store.SeedEpoch.Add(time.Duration(rows) * store.SeedStep)
 }
 
 // uuidV7At lays a random UUIDv7 out with the given instant.
@@ -330,7 +339,11 @@ func (b *bench) measureAt(ctx context.Context, size int64, samples int, explain 
 	if err != nil {
 		return res, err
 	}
-	ops := b.operations(cwPage10, adminPage10)
+	rows, err := b.st.IssuanceRows(ctx)
+	if err != nil {
+		return res, err
+	}
+	ops := b.operations(cwPage10, adminPage10, seededUntil(rows))
 	for _, op := range ops {
 		res.names = append(res.names, op.name)
 		for i := range 5 { // warm the caches and the connections
@@ -351,6 +364,9 @@ func (b *bench) measureAt(ctx context.Context, size int64, samples int, explain 
 			res.latencies[op.name] = append(res.latencies[op.name], took)
 		}
 	}
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.notes = append(res.notes, "load average "+strings.Join(strings.Fields(string(load))[:3], " ")+" on "+fmt.Sprint(goruntime.NumCPU())+" CPUs")
+	}
 	notes, err := b.checkCounts(ctx, &res)
 	res.notes = append(res.notes, notes...)
 	if err != nil {
@@ -365,7 +381,7 @@ func (b *bench) measureAt(ctx context.Context, size int64, samples int, explain 
 }
 
 // operations are the measured requests at one size.
-func (b *bench) operations(cwPage10, adminPage10 string) []operation {
+func (b *bench) operations(cwPage10, adminPage10 string, newest time.Time) []operation {
 	statuses := []string{"received", "rejected", "letters_posted", "awaiting_handover", "awaiting_pickup",
 		"awaiting_activation", "active", "expired", "cancelled"}
 	centres := []string{"KBH", "AAR", "ODE", "AAL"}
@@ -409,7 +425,7 @@ func (b *bench) operations(cwPage10, adminPage10 string) []operation {
 		{"search by CPR, caseworker (audited)", search(benchCaseworker)},
 		{"search by CPR, admin (audited)", search(benchAdmin)},
 		{"write: accept (store.CreateIssuance, counted)", func(ctx context.Context, i int) (time.Duration, error) {
-			iss := benchIssuance("bench-write-"+uuid.NewString(), "010190-XXXX", "received")
+			iss := benchIssuance(newest, "bench-write-"+uuid.NewString(), "010190-XXXX", "received")
 			iss.Centre = ptr(centres[i%len(centres)])
 			took, err := timed(func() error { return b.st.CreateIssuance(ctx, &iss, nil) })
 			b.accepted = append(b.accepted, iss.ID)
