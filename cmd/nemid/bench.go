@@ -35,9 +35,9 @@ import (
 	"github.com/opennemid/nemid/store"
 )
 
-const benchUsage = `usage: nemid bench readmodel [--sizes 10k,100k,1M,10M] [--samples 200] [--db nemid_scale] [--keep] [--explain] [--out FILE]
+const benchUsage = "usage: nemid bench readmodel [--sizes 10k,100k,1M,10M] [--samples 200] [--db nemid_scale] [--keep] [--explain] [--out FILE]"
 
-Creates the Postgres database --db on the server DATABASE_URL points at,
+const benchHelp = `Creates the Postgres database --db on the server DATABASE_URL points at,
 migrates it, grows its issuances to each size with the generator of
 "nemid seed issuances", and at each size measures list pages, counts and
 searches by CPR through the real HTTP handlers (the API in this process, on
@@ -47,6 +47,7 @@ prints the figures as Markdown tables and drops the database at the end
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "readmodel" {
+		fmt.Fprintln(os.Stderr, benchHelp)
 		return errors.New(benchUsage)
 	}
 	fs := flag.NewFlagSet("bench readmodel", flag.ContinueOnError)

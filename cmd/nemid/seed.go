@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-const seedUsage = `usage: nemid seed issuances --n 10000000 [--batch 100000] [--allow-test-database]
+const seedUsage = "usage: nemid seed issuances --n 10000000 [--batch 100000] [--allow-test-database]"
 
-Adds N generated issuances (with their received events, counted in the
+const seedHelp = `Adds N generated issuances (with their received events, counted in the
 per-status counters) to the Postgres database named by DATABASE_URL, for
 measuring the read model at scale. It never runs on SQLite, needs DATABASE_URL
 set explicitly, and refuses the database named "test" that the test suites
@@ -26,6 +26,7 @@ const sharedTestDatabase = "test"
 
 func runSeed(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "issuances" {
+		fmt.Fprintln(os.Stderr, seedHelp)
 		return errors.New(seedUsage)
 	}
 	fs := flag.NewFlagSet("seed issuances", flag.ContinueOnError)

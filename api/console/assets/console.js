@@ -126,14 +126,17 @@
 
   // fail shows an error, after what was being done ("Could not …"). A 401
   // in the middle of a session means the token was revoked or expired:
-  // forget it and ask for another.
+  // forget it and ask for another. Calls made together (the list and the
+  // header's counts) each get their 401: the first signs out, and the
+  // others keep its message.
   function fail(err, doing) {
     const prefix = doing ? `${doing}: ` : '';
     if (!(err instanceof APIError)) {
       say(`${prefix}the console failed (${err && err.message ? err.message : err}).`, 'error');
       return;
     }
-    if (err.status === 401 && state.role) {
+    if (err.status === 401) {
+      if (!state.role) return; // signed out already
       signOut();
       say('Your token is no longer accepted. Sign in again with a valid token.', 'error');
       return;
