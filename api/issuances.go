@@ -245,6 +245,12 @@ func (s *Server) listIssuances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.respondIssuancePage(c, rows, more)
+}
+
+// respondIssuancePage answers a page of issuances, each with its timeline,
+// in the contract's list shape.
+func (s *Server) respondIssuancePage(c echo.Context, rows []store.Issuance, more bool) error {
 	if err := s.store.LoadEvents(c.Request().Context(), rows); err != nil {
 		return err
 	}
@@ -286,15 +292,23 @@ func pageParams(c echo.Context) (int, string, error) {
 		}
 		limit = n
 	}
-	after := ""
-	if raw := c.QueryParam("cursor"); raw != "" {
-		b, err := base64.RawURLEncoding.DecodeString(raw)
-		if err != nil || !strings.HasPrefix(string(b), "v1:") {
-			return 0, "", badRequest("cursor is not one this API issued")
-		}
-		after = strings.TrimPrefix(string(b), "v1:")
+	after, err := decodeCursor(c.QueryParam("cursor"))
+	if err != nil {
+		return 0, "", err
 	}
 	return limit, after, nil
+}
+
+// decodeCursor reads an opaque cursor this API issued; empty is the first page.
+func decodeCursor(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || !strings.HasPrefix(string(b), "v1:") {
+		return "", badRequest("cursor is not one this API issued")
+	}
+	return strings.TrimPrefix(string(b), "v1:"), nil
 }
 
 func encodeCursor(lastID string) string {

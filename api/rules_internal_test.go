@@ -13,18 +13,21 @@ import (
 	"github.com/opennemid/nemid/workflows"
 )
 
-// TestTheConsoleUsesTheFinalStatuses: the console's JavaScript cannot
-// import the contract, so its list is held to workflows.FinalStatuses.
-func TestTheConsoleUsesTheFinalStatuses(t *testing.T) {
+// TestTheConsoleUsesTheContractsStatuses: the console's JavaScript cannot
+// import the contract, so its lists are held to workflows.FinalStatuses
+// and, for the header's counts, workflows.Statuses.
+func TestTheConsoleUsesTheContractsStatuses(t *testing.T) {
 	js, err := os.ReadFile("console/assets/console.js")
 	require.NoError(t, err)
-	m := regexp.MustCompile(`const FINAL = \[([^\]]*)\]`).FindStringSubmatch(string(js))
-	require.NotNil(t, m, "console.js declares FINAL")
-	var statuses []string
-	for _, s := range strings.Split(m[1], ",") {
-		statuses = append(statuses, strings.Trim(strings.TrimSpace(s), "'\""))
+	for name, want := range map[string][]string{"FINAL": workflows.FinalStatuses(), "STATUSES": workflows.Statuses()} {
+		m := regexp.MustCompile(`const ` + name + ` = \[([^\]]*)\]`).FindStringSubmatch(string(js))
+		require.NotNil(t, m, "console.js declares %s", name)
+		var statuses []string
+		for _, s := range strings.Split(m[1], ",") {
+			statuses = append(statuses, strings.Trim(strings.TrimSpace(s), "'\"\n "))
+		}
+		assert.ElementsMatch(t, want, statuses, name)
 	}
-	assert.ElementsMatch(t, workflows.FinalStatuses(), statuses)
 }
 
 // TestUndecodableReasonsAreReported: an issuance's reasons are JSON the

@@ -98,6 +98,8 @@ func New(d Deps) *echo.Echo {
 	staff := e.Group("/v1", s.authenticate, s.idempotent)
 	staff.POST("/issuances", s.createIssuance)
 	staff.GET("/issuances", s.listIssuances)
+	staff.GET("/issuances/counts", s.countIssuances)
+	staff.POST("/issuances/search", s.searchIssuances)
 	staff.GET("/issuances/:id", s.getIssuance)
 	staff.GET("/issuances/:id/live", s.liveState)
 	staff.POST("/issuances/:id/cancel", s.cancelIssuance)

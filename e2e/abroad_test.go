@@ -128,6 +128,7 @@ func TestAbroadOrderPickupAndActivation(t *testing.T) {
 
 		activate(t, app, fromLetters(t, id, letters))
 		waitForStatus(t, app, id, "active")
+		assertCountsAreTheList(t, app)
 		for _, text := range letters {
 			assertNoSecretsStored(t, app, text)
 		}

@@ -73,6 +73,10 @@ var authzMatrix = []authzRow{
 	{"POST /v1/issuances", "/v1/issuances", bankApplication, [principals]int{401, 403, 403, 403, 403, 422, 403, 403, 403, 401, 401}},
 	{"POST /v1/issuances", "/v1/issuances", abroadApplication, [principals]int{422, 422, 422, 422, 422, 422, 422, 422, 422, 401, 401}},
 	{"GET /v1/issuances", "/v1/issuances", nil, [principals]int{401, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401}},
+	{"GET /v1/issuances/counts", "/v1/issuances/counts", nil, [principals]int{401, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401}},
+	{"GET /v1/issuances/counts", "/v1/issuances/counts?path=nowhere", nil, [principals]int{401, 400, 400, 400, 400, 400, 400, 403, 400, 401, 401}},
+	// A search by CPR is audited once it runs: an invalid number (422) records nothing.
+	{"POST /v1/issuances/search", "/v1/issuances/search", map[string]any{"cpr": invalidCPR}, [principals]int{401, 422, 422, 422, 422, 422, 422, 403, 422, 401, 401}},
 	{"GET /v1/issuances/{id}", "/v1/issuances/{counter}", nil, [principals]int{401, 200, 404, 404, 404, 404, 404, 403, 200, 401, 401}},
 	// Caseworkers of every centre see bank-path issuances (DESIGN §4).
 	{"GET /v1/issuances/{id}", "/v1/issuances/{bank}", nil, [principals]int{401, 200, 200, 404, 404, 200, 404, 403, 200, 401, 401}},
@@ -206,6 +210,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		})
 	}
+	assertCountsAreTheList(t, app)
 }
 
 // authzFixtures creates the issuances the rows refer to and answers the

@@ -65,6 +65,16 @@ func TestConsole(t *testing.T) {
 		assert.Contains(t, rowText, "010190-XXXX")
 		assert.Contains(t, rowText, "awaiting_handover")
 		assert.Contains(t, rowText, "Centre KBH")
+		// The header counts the caseworker's scope per status, as the API does.
+		counted := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/issuances/counts", Token: app.Tokens["caseworker:KBH"]})
+		require.Equal(t, http.StatusOK, counted.Status, string(counted.Body))
+		do(t, ctx, chromedp.WaitVisible(byTestID("counts")))
+		for status, n := range counted.JSON["counts"].(map[string]any) {
+			shown := evaluate[string](t, ctx, fmt.Sprintf(`document.querySelector('[data-testid="count-%s"]').dataset.count`, status))
+			assert.Equal(t, fmt.Sprint(n), shown, "the header's count of %s", status)
+		}
+		assert.Contains(t, text(t, ctx, byTestID("count-total")), fmt.Sprint(counted.JSON["total"]))
+		cancelledBefore := counted.JSON["counts"].(map[string]any)["cancelled"].(float64)
 		screenshot(t, ctx, "console-caseworker-list.png")
 
 		do(t, ctx, chromedp.Click(row), chromedp.WaitVisible(byTestID("detail")))
@@ -82,6 +92,8 @@ func TestConsole(t *testing.T) {
 		)
 		assert.Contains(t, text(t, ctx, byTestID("timeline")), "cancelled")
 		assert.Contains(t, text(t, ctx, row), "cancelled", "the list row follows the panel")
+		do(t, ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('[data-testid="count-cancelled"]').dataset.count === "%d"`,
+			int(cancelledBefore)+1), chromedp.WithPollingTimeout(20*time.Second)))
 		do(t, ctx, chromedp.WaitNotVisible(byTestID("cancel-form")))
 		screenshot(t, ctx, "console-caseworker-cancelled.png")
 
@@ -94,6 +106,10 @@ func TestConsole(t *testing.T) {
 		}
 		do(t, ctx, filter("awaiting_handover"), chromedp.WaitVisible(byTestID("issuances-empty")))
 		do(t, ctx, filter("cancelled"), chromedp.WaitVisible(row))
+		// A count in the header filters the list by its status too.
+		do(t, ctx, filter(""), chromedp.Click(byTestID("count-awaiting_handover")), chromedp.WaitVisible(byTestID("issuances-empty")))
+		assert.Equal(t, "awaiting_handover", evaluate[string](t, ctx, `document.querySelector('[data-testid="status-filter"]').value`))
+		do(t, ctx, chromedp.Click(byTestID("count-cancelled")), chromedp.WaitVisible(row))
 
 		got := status(t, app, id)
 		assert.Equal(t, "cancelled", got.JSON["status"])

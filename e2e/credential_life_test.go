@@ -270,6 +270,7 @@ func TestRegisterDeathRejectsAndRevokes(t *testing.T) {
 		})
 		again := create(t, app, soeren)
 		assert.Equal(t, http.StatusUnprocessableEntity, again.Status, "a deceased person cannot apply")
+		assertCountsAreTheList(t, app) // the register's rejection moved the counts too
 	})
 }
 

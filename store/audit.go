@@ -58,6 +58,7 @@ const (
 	AuditCredentialBlocked       = "credential_blocked"                // a NemID blocked (by support or the person)
 	AuditCredentialUnblocked     = "credential_unblocked"              // a block lifted after an ID check
 	AuditCredentialLookedUp      = "credential_looked_up"              // support read a NemID (by number or CPR)
+	AuditIssuancesSearched       = "issuances_searched"                // staff listed a person's issuances by CPR
 	AuditTokenCreated            = "token_created"                     // a staff token issued
 	AuditTokenRevoked            = "token_revoked"                     // a staff token revoked
 	AuditAppointmentCheckedIn    = workflows.AuditAppointmentCheckedIn // a booked person checked in at the counter
@@ -68,7 +69,7 @@ const (
 var auditActions = []string{
 	AuditIssuanceCreated, AuditIssuanceCancelled, AuditHandoverConfirmed, AuditHandoverPDFFetched,
 	AuditPickupConfirmed, AuditPublicSignatureUpgraded, AuditLetterPDFFetched, AuditLetterDispatched,
-	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp,
+	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp, AuditIssuancesSearched,
 	AuditTokenCreated, AuditTokenRevoked, AuditAppointmentCheckedIn, AuditOIDCClientCreated, AuditOIDCLogon,
 }
 
@@ -87,7 +88,14 @@ func LetterTarget(id string) string         { return "letter:" + id }
 func AppointmentTarget(id string) string    { return "appointment:" + id }
 func OIDCClientTarget(id string) string     { return "oidc_client:" + id }
 
-var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:", "oidc_client:"}
+// PersonTarget names a person by the CPR's keyed lookup hash (the one
+// issuances and credentials carry), never by the CPR: an auditor holding
+// the key finds who looked a given person up by hashing their CPR. After a
+// rotation of the lookup key (nemid keys rehash-cpr) older entries keep the
+// hash under the key of their time.
+func PersonTarget(cprHash string) string { return "person:" + cprHash }
+
+var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:", "oidc_client:", "person:"}
 
 // AuditEntry is one line of the audit log. Callers fill Actor, Action,
 // Target and, when known, ActorName or TokenID; AppendAudit fills Seq, At,

@@ -130,3 +130,12 @@ func (s *Store) AppliedVersionsForTest(ctx context.Context) ([]int, error) {
 	err := s.db.WithContext(ctx).Raw("SELECT version_id FROM goose_db_version WHERE is_applied ORDER BY version_id").Scan(&out).Error
 	return out, err
 }
+
+// OneCounterShardForTest makes every counter write use a single shard per
+// key, as a design without shards would, until the returned function
+// restores the shards. Only for the benchmark of what the shards are for:
+// the counters it writes meanwhile are summed right but not sharded by id.
+func OneCounterShardForTest() (restore func()) {
+	shardOf = func(string) string { return "0" }
+	return func() { shardOf = countShard }
+}

@@ -93,6 +93,10 @@ func (s *Store) createIssuance(ctx context.Context, iss *Issuance, before, after
 		if err := tx.Create(iss).Error; err != nil {
 			return err
 		}
+		key := countKeyOf(iss.ID, iss.Path, iss.Centre, iss.Representation, iss.Bank, iss.Status)
+		if err := bumpCounts(tx, countDelta{key, 1}); err != nil {
+			return err
+		}
 		if after != nil {
 			return after(tx)
 		}
@@ -186,38 +190,6 @@ func (s *Store) fillCredentialStates(ctx context.Context, rows []Issuance) error
 	return nil
 }
 
-// ListFilter selects issuances for a list page.
-type ListFilter struct {
-	Scope
-	Status, Path        string
-	Centre, Rep, BankID string
-	After               string // keyset cursor: the last id of the previous page
-	Limit               int
-}
-
-// ListIssuances returns up to Limit issuances newest first (ids are UUIDv7,
-// so id order is creation order) and whether more follow.
-func (s *Store) ListIssuances(ctx context.Context, f ListFilter) ([]Issuance, bool, error) {
-	q := f.Scope.apply(s.db.WithContext(ctx).Model(&Issuance{}))
-	for col, v := range map[string]string{"status": f.Status, "path": f.Path, "centre": f.Centre, "representation": f.Rep, "bank": f.BankID} {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
-	var rows []Issuance
-	if err := q.Order("id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, false, err
-	}
-	more := len(rows) > f.Limit
-	if more {
-		rows = rows[:f.Limit]
-	}
-	return rows, more, s.fillCredentialStates(ctx, rows)
-}
-
 // Transition is a status change decided by a workflow, with the event that
 // explains it.
 type Transition struct {
@@ -283,6 +255,10 @@ func (s *Store) applyTransition(ctx context.Context, t Transition) error {
 			}
 			updates["reasons"] = string(b)
 		}
+		before, err := lockIssuance(tx, t.IssuanceID)
+		if err != nil {
+			return err
+		}
 		res := tx.Model(&Issuance{}).Where("id = ? AND status NOT IN ?", t.IssuanceID, finalStatuses).Updates(updates)
 		if res.Error != nil {
 			return fmt.Errorf("record status %s: %w", t.Status, res.Error)
@@ -292,11 +268,38 @@ func (s *Store) applyTransition(ctx context.Context, t Transition) error {
 				return err
 			}
 		}
+		if res.RowsAffected == 1 && before.Status != t.Status {
+			from := countKeyOf(before.ID, before.Path, before.Centre, before.Representation, before.Bank, before.Status)
+			to := from
+			to.Status = t.Status
+			if err := bumpCounts(tx, countDelta{from, -1}, countDelta{to, 1}); err != nil {
+				return err
+			}
+		}
 		if t.Audit != nil {
 			return AppendAudit(tx, *t.Audit)
 		}
 		return nil
 	})
+}
+
+// lockIssuance reads the fields of an issuance that its counter row is
+// keyed by, locking the row until the transaction ends (Postgres; SQLite's
+// write transaction already excludes every other writer), so the status
+// read is the one the update replaces.
+func lockIssuance(tx *gorm.DB, id string) (Issuance, error) {
+	q := tx.Select("id", "path", "status", "centre", "representation", "bank").Where("id = ?", id)
+	if tx.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var rows []Issuance
+	if err := q.Limit(1).Find(&rows).Error; err != nil {
+		return Issuance{}, fmt.Errorf("lock issuance %s: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return Issuance{}, nil // the update below finds nothing either
+	}
+	return rows[0], nil
 }
 
 // endedUnused lists the final statuses that leave no active NemID.

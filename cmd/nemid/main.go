@@ -33,6 +33,9 @@ Usage:
                                              system, end to end to an active NemID and one logon; print
                                              throughput, latencies, errors, the engine cost per issuance
                                              and the ratio to a bare-workflow baseline of the same run
+  nemid seed issuances --n 10M               add generated issuances to a Postgres database (DATABASE_URL)
+  nemid bench readmodel [--sizes 10k,1M]     measure list, count and search latency as the table grows
+  nemid readmodel recount                    rebuild the per-status counters from the issuances
 
 Configuration comes from the environment; see README.md.
 `
@@ -75,6 +78,12 @@ func run(ctx context.Context, args []string) error {
 		return runOIDC(ctx, args[1:])
 	case "load":
 		return runLoad(ctx, args[1:])
+	case "seed":
+		return runSeed(ctx, args[1:])
+	case "bench":
+		return runBench(ctx, args[1:])
+	case "readmodel":
+		return runReadModel(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -18,6 +18,10 @@
     replacement_card: 'replacement card',
     reminder: 'reminder',
   };
+  // The statuses in the order an issuance moves through them: the header's
+  // counts (GET /v1/issuances/counts answers every one).
+  const STATUSES = ['received', 'letters_posted', 'awaiting_handover', 'awaiting_pickup', 'awaiting_activation',
+    'active', 'rejected', 'expired', 'cancelled'];
   const SOON_MS = 2 * 24 * 60 * 60 * 1000; // a deadline this close is flagged
   // What a token's scope is, per role (the placeholder of the scope field).
   const SCOPE_HINTS = {
@@ -31,7 +35,7 @@
   const AUDIT_ACTIONS = [
     'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
     'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
-    'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'token_created', 'token_revoked',
+    'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'issuances_searched', 'token_created', 'token_revoked',
     'appointment_checked_in', 'oidc_client_created', 'oidc_logon',
   ];
 
@@ -48,6 +52,7 @@
     handovers: new Map(),    // issuance id -> object URL of its printed handover PDF
     epoch: 0,                // bumped on sign-in and sign-out: late answers are dropped
     listSeq: 0,              // the newest list load; an older answer is dropped
+    countsSeq: 0,            // the newest counts load; likewise
     detailSeq: 0,            // the newest detail load; likewise
   };
 
@@ -121,14 +126,17 @@
 
   // fail shows an error, after what was being done ("Could not …"). A 401
   // in the middle of a session means the token was revoked or expired:
-  // forget it and ask for another.
+  // forget it and ask for another. Calls made together (the list and the
+  // header's counts) each get their 401: the first signs out, and the
+  // others keep its message.
   function fail(err, doing) {
     const prefix = doing ? `${doing}: ` : '';
     if (!(err instanceof APIError)) {
       say(`${prefix}the console failed (${err && err.message ? err.message : err}).`, 'error');
       return;
     }
-    if (err.status === 401 && state.role) {
+    if (err.status === 401) {
+      if (!state.role) return; // signed out already
       signOut();
       say('Your token is no longer accepted. Sign in again with a valid token.', 'error');
       return;
@@ -281,7 +289,7 @@
   }
 
   function showSignIn() {
-    for (const id of ['day-box', 'whoami', 'admin-nav', 'issuances-view', 'tokens-view', 'oidc-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
+    for (const id of ['day-box', 'whoami', 'counts', 'admin-nav', 'issuances-view', 'tokens-view', 'oidc-view', 'letters-view', 'audit-view', 'detail', 'unlock-box', 'signature-box', 'fees-box', 'credential-box']) show(id, false);
     show('signin', true);
     el('token-input').focus();
   }
@@ -308,6 +316,8 @@
     el('fees-total').textContent = '';
     el('fees-count').textContent = '';
     el('whoami-role').textContent = '';
+    el('counts-list').replaceChildren();
+    el('count-total').textContent = '';
     // Document numbers typed for a pickup or a photo ID check stay with this session.
     for (const id of ['pickup-form', 'signature-form', 'cancel-form', 'unlock-form', 'token-form', 'oidc-form', 'find-form', 'block-form', 'unblock-form']) el(id).reset();
     for (const id of ['issuances-empty', 'load-more', 'letters-empty', 'letters-more', 'tokens-empty', 'tokens-more', 'oidc-empty', 'oidc-more', 'audit-empty', 'audit-more', 'credential-view']) show(id, false);
@@ -319,6 +329,7 @@
   // ---- issuances -----------------------------------------------------------
 
   async function loadIssuances(more) {
+    if (!more) loadCounts().catch((err) => fail(err, 'Could not load the counts'));
     const seq = ++state.listSeq;
     const epoch = state.epoch;
     const q = new URLSearchParams({ limit: '50' });
@@ -334,6 +345,35 @@
     el('issuances-empty').textContent = state.status
       ? `No issuances with status ${state.status}.` : 'No issuances yet.';
     show('issuances-empty', body.children.length === 0);
+  }
+
+  // loadCounts shows in the header how many issuances the principal's
+  // scope holds per status; a count is a button that filters the list.
+  async function loadCounts() {
+    const seq = ++state.countsSeq;
+    const epoch = state.epoch;
+    const answer = await api('GET', '/v1/issuances/counts');
+    if (seq !== state.countsSeq || epoch !== state.epoch) return;
+    el('count-total').textContent = `${answer.total} in all`;
+    el('counts-list').replaceChildren(...STATUSES.map((status) => {
+      const n = (answer.counts && answer.counts[status]) || 0;
+      const b = node('button', undefined, 'count');
+      b.type = 'button';
+      b.dataset.testid = `count-${status}`;
+      b.dataset.count = String(n);
+      b.title = `Show only ${status.replaceAll('_', ' ')}`;
+      if (state.status === status) b.setAttribute('aria-pressed', 'true');
+      const badge = node('span');
+      setBadge(badge, status);
+      b.append(badge, node('span', String(n), 'count-n'));
+      b.addEventListener('click', () => {
+        state.status = state.status === status ? '' : status;
+        el('status-filter').value = state.status;
+        busy(null, 'Could not load the issuances', () => loadIssuances(false));
+      });
+      return b;
+    }));
+    show('counts', true);
   }
 
   function issuanceRow(iss) {
@@ -470,6 +510,7 @@
     input.value = '';
     if (state.selected && state.selected.id === id) renderDetail(iss);
     say(`The issuance for ${iss.cpr_masked} is cancelled; its credentials are revoked.`, 'ok');
+    await loadCounts().catch((err) => fail(err, 'Could not load the counts'));
   }
 
   // The handover PDF is served exactly once (a second request is 410), so
@@ -480,6 +521,7 @@
     state.handovers.set(id, URL.createObjectURL(pdf));
     say('The handover document is ready: save and print it now, and seal the code card and the password separately. It cannot be fetched again.', 'ok');
     await openIssuance(id);
+    await loadCounts().catch((err) => fail(err, 'Could not load the counts'));
   }
 
   // wholeKroner reads a number input as a whole, non-negative amount, or NaN.
@@ -527,6 +569,7 @@
     el('pickup-form').reset();
     if (state.selected && state.selected.id === id) renderDetail(iss);
     say(`The password letter for ${iss.cpr_masked} is picked up; the NemID now awaits activation.`, 'ok');
+    await loadCounts().catch((err) => fail(err, 'Could not load the counts'));
     await loadFees().catch((err) => fail(err, 'Could not load the fees')); // the fee just paid joins the summary
   }
 
