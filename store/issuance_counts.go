@@ -113,7 +113,6 @@ type CountFilter struct {
 	Path, Centre, Rep, BankID string
 }
 
-
 // CountRow is one counter row, or one group of the issuances counted
 // directly, for comparing the two.
 type CountRow struct {
