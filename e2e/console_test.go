@@ -106,10 +106,17 @@ func TestConsole(t *testing.T) {
 		}
 		do(t, ctx, filter("awaiting_handover"), chromedp.WaitVisible(byTestID("issuances-empty")))
 		do(t, ctx, filter("cancelled"), chromedp.WaitVisible(row))
-		// A count in the header filters the list by its status too.
-		do(t, ctx, filter(""), chromedp.Click(byTestID("count-awaiting_handover")), chromedp.WaitVisible(byTestID("issuances-empty")))
+		// A count in the header filters the list by its status too. The
+		// header re-renders its counts whenever the list reloads, so the
+		// click finds the count when it clicks (a node found before a
+		// re-render is gone by the time a CDP click reaches it).
+		clickCount := func(status string) chromedp.Action[chromedp.Void] {
+			return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('[data-testid="count-%s"]').click()`, status))
+		}
+		do(t, ctx, filter(""), chromedp.WaitVisible(byTestID("count-awaiting_handover")), clickCount("awaiting_handover"),
+			chromedp.WaitVisible(byTestID("issuances-empty")))
 		assert.Equal(t, "awaiting_handover", evaluate[string](t, ctx, `document.querySelector('[data-testid="status-filter"]').value`))
-		do(t, ctx, chromedp.Click(byTestID("count-cancelled")), chromedp.WaitVisible(row))
+		do(t, ctx, clickCount("cancelled"), chromedp.WaitVisible(row))
 
 		got := status(t, app, id)
 		assert.Equal(t, "cancelled", got.JSON["status"])
