@@ -91,6 +91,9 @@ func (rt *runtime) runWorker(ctx context.Context) error {
 	w := sdkworker.New(rt.temporal, rt.cfg.TaskQueue, worker.Options())
 	worker.Register(w, wiring.Activities(rt.store, rt.keys, rt.log))
 	if err := worker.StartRegisterChanges(ctx, rt.temporal, rt.cfg.TaskQueue, rt.cfg.RegisterSweep); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (Ctrl-C) while starting: a clean stop, not a failure
+		}
 		return err
 	}
 	return runUntilDone(ctx, w)

@@ -74,7 +74,7 @@ func nemidBinary(t testing.TB) string {
 // override. It is killed when the test ends.
 func (a *App) StartAPI(t *testing.T, extraEnv ...string) *Process {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := FreeAddr(t)
 	own := []string{"NEMID_HTTP_ADDR=" + addr, "NEMID_TASK_QUEUE=" + a.api.TaskQueue}
 	return StartProcess(t, append(a.processEnv(t), append(own, extraEnv...)...), addr, "api")
 }
@@ -193,6 +193,34 @@ func (p *Process) Crash() error {
 	return nil
 }
 
+// Interrupt ends the process with SIGINT, as Ctrl-C would, and waits at
+// most timeout for it to exit; it answers how it exited (nil: status 0).
+func (p *Process) Interrupt(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("interrupt %s: %v", p.name, err)
+	}
+	return p.Wait(t, timeout)
+}
+
+// Wait waits at most timeout for the process to exit by itself (a one-shot
+// subcommand) and answers how it exited (nil: status 0).
+func (p *Process) Wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err
+		p.cmd = nil
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s\n%s", p.name, timeout, p.Logs())
+		return nil
+	}
+}
+
+// Running reports whether the process has not been killed or interrupted.
+func (p *Process) Running() bool { return p.cmd != nil }
+
 // Restart starts the killed process again with the same arguments and
 // environment (an API on the same address).
 func (p *Process) Restart(t *testing.T) {
@@ -241,7 +269,8 @@ func (p *Process) Client(a *App) *App {
 	return &c
 }
 
-func freeAddr(t *testing.T) string {
+// FreeAddr is a loopback address with a port nothing listens on now.
+func FreeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/opennemid/nemid/internal/testenv"
+)
+
+// TestDevCommandRunsTheWholeSystem runs the README's first command,
+// `nemid dev`, as a process of its own on a fresh data directory: it
+// starts its own Temporal dev server, prints the URLs and the dev tokens,
+// and serves the API, the console, the booking page, the OpenID provider
+// and the demo service provider. A caseworker applies at the counter with
+// the printed token (the welcome's own first request) and prints the
+// handover; Ctrl-C stops everything, the Temporal child included; the audit
+// chain of that session holds; and a second start on the same data
+// directory keeps the tokens and the issuance.
+func TestDevCommandRunsTheWholeSystem(t *testing.T) {
+	if testenv.FindTemporalCLI() == "" {
+		testenv.Unavailable(t, "the Temporal CLI is needed to run nemid dev")
+	}
+	dataDir := t.TempDir()
+	httpAddr, temporalAddr, demoAddr := testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t)
+	env := append(devEnviron(),
+		"NEMID_DATA_DIR="+dataDir, "DATABASE_URL=", "NEMID_HTTP_ADDR="+httpAddr,
+		"TEMPORAL_ADDRESS="+temporalAddr, "NEMID_DEMO_RP_ADDR="+demoAddr, "NEMID_LOG_LEVEL=warn")
+
+	dev := startDev(t, env, httpAddr)
+	out := dev.Logs()
+	for _, want := range []string{"NemID dev is up.", "http://" + httpAddr + "/console", "http://" + httpAddr + "/book", "http://" + demoAddr, "Press Ctrl-C"} {
+		assert.Contains(t, out, want, "the welcome names it")
+	}
+	tokens := printedTokens(t, out)
+	base := dev.URL
+
+	// The welcome's first request, as printed.
+	body := `{"path":"counter","cpr":"010190-1234","centre":"KBH","documents":[{"type":"passport","number":"X123","expires":"2031-05-01"}],"check_questions_passed":true}`
+	res := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: tokens["caseworker:KBH"], Body: body})
+	require.Equal(t, http.StatusCreated, res.Status, string(res.Body))
+	id := res.JSON["id"].(string)
+	waitStatusAt(t, base, tokens["caseworker:KBH"], id, "awaiting_handover")
+	doc := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: tokens["caseworker:KBH"]})
+	require.Equal(t, http.StatusOK, doc.Status, string(doc.Body))
+	assert.Equal(t, "application/pdf", doc.Header.Get("Content-Type"))
+	text := testenv.PDFText(t, doc.Body)
+	assert.Regexp(t, `NemID number: \d{9}`, text)
+	assert.Regexp(t, `Temporary password: \d{6}`, text)
+
+	// Every face of the system answers.
+	for _, page := range []struct{ url, want string }{
+		{base + "/console", "<html"},
+		{base + "/book", "<html"},
+		{base + "/.well-known/openid-configuration", `"issuer":"http://` + httpAddr + `"`},
+		{"http://" + demoAddr + "/", "Log on with NemID"},
+	} {
+		assert.Contains(t, get(t, page.url), page.want, page.url)
+	}
+	audit := testenv.Do(t, base, testenv.Request{Method: "GET", Path: "/v1/audit?action=handover_pdf_fetched", Token: tokens["admin:all"]})
+	require.Equal(t, http.StatusOK, audit.Status, string(audit.Body))
+	assert.Len(t, audit.JSON["items"], 1, "the handover is in the audit log")
+
+	// Ctrl-C stops it all, the Temporal dev server it started included.
+	require.NoError(t, dev.Interrupt(t, 60*time.Second), "nemid dev exits 0 on Ctrl-C\n%s", dev.Logs())
+	assert.Contains(t, dev.Logs(), "nemid dev: stopped")
+	assert.False(t, listening(temporalAddr), "the Temporal dev server stopped with nemid dev")
+	assert.False(t, listening(httpAddr), "the API stopped")
+
+	verify := testenv.StartProcess(t, env, "", "audit", "verify")
+	require.NoError(t, verify.Wait(t, 60*time.Second), verify.Logs())
+	assert.Contains(t, verify.Logs(), "the chain holds")
+
+	// A second start on the same data directory keeps what the first made.
+	again := startDev(t, env, httpAddr)
+	assert.Equal(t, tokens, printedTokens(t, again.Logs()), "the dev tokens are kept")
+	kept := testenv.Do(t, base, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id, Token: tokens["caseworker:KBH"]})
+	require.Equal(t, http.StatusOK, kept.Status, string(kept.Body))
+	assert.Equal(t, "awaiting_activation", kept.JSON["status"])
+	cancel := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: tokens["caseworker:KBH"], Body: map[string]any{"reason": "test"}})
+	require.Equal(t, http.StatusOK, cancel.Status, "the restarted worker runs the issuance's workflow: %s", cancel.Body)
+	waitStatusAt(t, base, tokens["caseworker:KBH"], id, "cancelled")
+	require.NoError(t, again.Interrupt(t, 60*time.Second), again.Logs())
+}
+
+// devEnviron is the test's environment without anything that would point
+// nemid dev at the test binary's own database or Temporal server.
+func devEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "DATABASE_URL", "NEMID_DATA_DIR", "NEMID_HTTP_ADDR", "TEMPORAL_ADDRESS", "NEMID_DEMO_RP_ADDR", "NEMID_ISSUER":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// startDev starts `nemid dev`; Ctrl-C (not a kill, which would orphan the
+// Temporal dev server it starts) ends it if the test stops early.
+func startDev(t *testing.T, env []string, httpAddr string) *testenv.Process {
+	t.Helper()
+	dev := testenv.StartProcess(t, env, httpAddr, "dev")
+	t.Cleanup(func() {
+		if dev.Running() {
+			_ = dev.Interrupt(t, 60*time.Second)
+		}
+	})
+	eventually(t, "the welcome", func() bool { return strings.Contains(dev.Logs(), "Press Ctrl-C") })
+	return dev
+}
+
+var printedToken = regexp.MustCompile(`(?m)^  ([a-z]+:[A-Za-z0-9]+)\s+.*\s(\S+)$`)
+
+// printedTokens reads the dev tokens from the welcome, by role:scope.
+func printedTokens(t *testing.T, out string) map[string]string {
+	t.Helper()
+	tokens := map[string]string{}
+	for _, m := range printedToken.FindAllStringSubmatch(out, -1) {
+		tokens[m[1]] = m[2]
+	}
+	for _, want := range []string{"caseworker:KBH", "embassy:LONDON", "bank:1234", "post:post", "admin:all"} {
+		require.NotEmpty(t, tokens[want], "nemid dev prints a %s token\n%s", want, out)
+	}
+	return tokens
+}
+
+func waitStatusAt(t *testing.T, base, token, id, status string) {
+	t.Helper()
+	var last string
+	eventually(t, id+" "+status, func() bool {
+		res := testenv.Do(t, base, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id, Token: token})
+		last, _ = res.JSON["status"].(string)
+		return last == status
+	})
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s: %s", url, b)
+	return string(b)
+}
+
+func listening(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err == nil {
+		_ = conn.Close()
+	}
+	return err == nil
+}
