@@ -58,12 +58,19 @@ func handedOver(t *testing.T, app *testenv.App, cpr string) printed {
 	waitForStatus(t, app, id, "awaiting_handover")
 	doc := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: app.Tokens["caseworker:KBH"]})
 	require.Equal(t, http.StatusOK, doc.Status, string(doc.Body))
-	text := testenv.PDFText(t, doc.Body)
-	p := printed{issuanceID: id, codes: map[string]string{}, text: text}
+	p := fromHandover(t, id, doc.Body)
+	waitForStatus(t, app, id, "awaiting_activation")
+	return p
+}
+
+// fromHandover reads what a handover PDF prints for the person.
+func fromHandover(t *testing.T, issuanceID string, pdf []byte) printed {
+	t.Helper()
+	text := testenv.PDFText(t, pdf)
+	p := printed{issuanceID: issuanceID, codes: map[string]string{}, text: text}
 	p.userID = userIDPattern.FindStringSubmatch(text)[1]
 	p.temporaryPassword = passwordPattern.FindStringSubmatch(text)[1]
 	p.addCard(t, text)
-	waitForStatus(t, app, id, "awaiting_activation")
 	return p
 }
 

@@ -72,37 +72,16 @@ func TestDemoServiceProviderInTheBrowser(t *testing.T) {
 	base, clientID := startDemoRP(t, app)
 
 	ctx, log := browser(t)
-	do(t, ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(byTestID("demo-login")),
-		chromedp.Click(byTestID("demo-login")),
-		chromedp.WaitVisible(chromedp.CSS("#user_id")),
-	)
-	assert.Contains(t, text(t, ctx, chromedp.CSS("main")), demorp.Name, "the login page names the service")
-	do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("#user_id"), p.userID),
-		chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
-	)
-	docsScreenshot(t, ctx, chromedp.CSS("main"), "oidc-login.png")
-	do(t, ctx,
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#code")),
-	)
-	card, key := text(t, ctx, chromedp.CSS("#card_number")), text(t, ctx, chromedp.CSS("#key"))
-	code := p.code(card, key)
-	require.NotEmpty(t, code, "card %s key %s is on the printed card", card, key)
-	docsScreenshot(t, ctx, chromedp.CSS("main"), "oidc-login-code.png")
-	do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("#code"), code),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-		chromedp.WaitVisible(byTestID("demo-claims")),
-	)
+	do(t, ctx, chromedp.Navigate(base+"/"))
+	claim := logOnAtDemo(t, ctx, p, func(page string) {
+		if page == "password" {
+			assert.Contains(t, text(t, ctx, chromedp.CSS("main")), demorp.Name, "the login page names the service")
+		}
+		docsScreenshot(t, ctx, chromedp.CSS("main"), map[string]string{"password": "oidc-login.png", "code": "oidc-login-code.png"}[page])
+	})
 	loc, err := chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
 	assert.Contains(t, loc, base+demorp.CallbackPath)
-	claim := func(name string) string {
-		return text(t, ctx, chromedp.CSS(`tr[data-claim="`+name+`"] td`))
-	}
 	assert.Equal(t, app.Config.Issuer, claim("iss"))
 	assert.Equal(t, clientID, claim("aud"))
 	assert.Equal(t, "pwd otp", claim("amr"))
@@ -121,20 +100,44 @@ func TestDemoServiceProviderInTheBrowser(t *testing.T) {
 	assert.NotContains(t, text(t, ctx, chromedp.CSS("main")), sub)
 
 	// A second logon from the button gives the same pairwise sub.
+	logOnAtDemo(t, ctx, p, nil)
+	assert.Equal(t, sub, claim("sub"), "the same person at the same service: the same sub")
+	log.assertClean(t, "400") // the reloaded callback's refusal
+}
+
+// logOnAtDemo logs p on at the demo service provider whose page ctx shows:
+// its button, the provider's user ID and password page, then the code
+// beside the key shown, read from the printed card, to the page of
+// verified claims. at, when set, is called on the password page (filled
+// in) and on the code page. It answers a reader of the claims shown.
+func logOnAtDemo(t *testing.T, ctx context.Context, p printed, at func(page string)) (claim func(name string) string) {
+	t.Helper()
 	do(t, ctx,
+		chromedp.WaitVisible(byTestID("demo-login")),
 		chromedp.Click(byTestID("demo-login")),
 		chromedp.WaitVisible(chromedp.CSS("#user_id")),
 		chromedp.SendKeys(chromedp.CSS("#user_id"), p.userID),
 		chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
+	)
+	if at != nil {
+		at("password")
+	}
+	do(t, ctx,
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#code")),
 	)
-	card, key = text(t, ctx, chromedp.CSS("#card_number")), text(t, ctx, chromedp.CSS("#key"))
+	card, key := text(t, ctx, chromedp.CSS("#card_number")), text(t, ctx, chromedp.CSS("#key"))
+	code := p.code(card, key)
+	require.NotEmpty(t, code, "card %s key %s is on the printed card", card, key)
+	if at != nil {
+		at("code")
+	}
 	do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("#code"), p.code(card, key)),
+		chromedp.SendKeys(chromedp.CSS("#code"), code),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(byTestID("demo-claims")),
 	)
-	assert.Equal(t, sub, claim("sub"), "the same person at the same service: the same sub")
-	log.assertClean(t, "400") // the reloaded callback's refusal
+	return func(name string) string {
+		return text(t, ctx, chromedp.CSS(`tr[data-claim="`+name+`"] td`))
+	}
 }

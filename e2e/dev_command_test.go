@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,7 +23,8 @@ import (
 // and serves the API, the console, the booking page, the OpenID provider
 // and the demo service provider. A caseworker applies at the counter with
 // the printed token (the welcome's own first request) and prints the
-// handover; Ctrl-C stops everything, the Temporal child included; the audit
+// handover; Søren activates with what it printed and logs on at the demo
+// service provider in headless Chromium; Ctrl-C stops everything, the Temporal child included; the audit
 // chain of that session holds; and a second start on the same data
 // directory keeps the tokens and the issuance.
 func TestDevCommandRunsTheWholeSystem(t *testing.T) {
@@ -52,9 +54,23 @@ func TestDevCommandRunsTheWholeSystem(t *testing.T) {
 	doc := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/handover", Token: tokens["caseworker:KBH"]})
 	require.Equal(t, http.StatusOK, doc.Status, string(doc.Body))
 	assert.Equal(t, "application/pdf", doc.Header.Get("Content-Type"))
-	text := testenv.PDFText(t, doc.Body)
-	assert.Regexp(t, `NemID number: \d{9}`, text)
-	assert.Regexp(t, `Temporary password: \d{6}`, text)
+	p := fromHandover(t, id, doc.Body)
+
+	// Søren activates with what the handover printed, then logs on at the
+	// demo service provider, which knows only the provider's issuer URL.
+	start := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/activations",
+		Body: map[string]string{"user_id": p.userID, "temporary_password": p.temporaryPassword}})
+	require.Equal(t, http.StatusCreated, start.Status, string(start.Body))
+	done := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/activations/" + start.JSON["activation_id"].(string),
+		Body: map[string]string{"code": p.code(start.JSON["card_number"].(string), start.JSON["key"].(string)), "new_password": newPassword}})
+	require.Equal(t, http.StatusOK, done.Status, string(done.Body))
+	ctx, log := browser(t)
+	do(t, ctx, chromedp.Navigate("http://"+demoAddr+"/"))
+	claim := logOnAtDemo(t, ctx, p, nil)
+	assert.Equal(t, "http://"+httpAddr, claim("iss"))
+	assert.Equal(t, "pwd otp", claim("amr"))
+	assert.Contains(t, text(t, ctx, byTestID("demo-verified")), "verified")
+	log.assertClean(t)
 
 	// Every face of the system answers.
 	for _, page := range []struct{ url, want string }{
@@ -84,10 +100,11 @@ func TestDevCommandRunsTheWholeSystem(t *testing.T) {
 	assert.Equal(t, tokens, printedTokens(t, again.Logs()), "the dev tokens are kept")
 	kept := testenv.Do(t, base, testenv.Request{Method: "GET", Path: "/v1/issuances/" + id, Token: tokens["caseworker:KBH"]})
 	require.Equal(t, http.StatusOK, kept.Status, string(kept.Body))
-	assert.Equal(t, "awaiting_activation", kept.JSON["status"])
-	cancel := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances/" + id + "/cancel", Token: tokens["caseworker:KBH"], Body: map[string]any{"reason": "test"}})
-	require.Equal(t, http.StatusOK, cancel.Status, "the restarted worker runs the issuance's workflow: %s", cancel.Body)
-	waitStatusAt(t, base, tokens["caseworker:KBH"], id, "cancelled")
+	assert.Equal(t, "active", kept.JSON["status"])
+	anne := testenv.Do(t, base, testenv.Request{Method: "POST", Path: "/v1/issuances", Token: tokens["caseworker:KBH"],
+		Body: strings.Replace(body, "010190-1234", "150285-4321", 1)})
+	require.Equal(t, http.StatusCreated, anne.Status, "the restarted worker accepts: %s", anne.Body)
+	waitStatusAt(t, base, tokens["caseworker:KBH"], anne.JSON["id"].(string), "awaiting_handover")
 	require.NoError(t, again.Interrupt(t, 60*time.Second), again.Logs())
 }
 
