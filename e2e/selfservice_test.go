@@ -319,12 +319,12 @@ func TestAbroadPasswordResetIsHandedOverAtTheRepresentation(t *testing.T) {
 				resetPickedUp = ev["at"]
 			}
 		}
-		ledger := func() testenv.Response {
+		feeLedger := func() testenv.Response {
 			res := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/fees", Token: london})
 			require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 			return res
 		}
-		fees := ledger()
+		fees := feeLedger()
 		assert.Equal(t, float64(2), fees.JSON["count"], "the issuance's fee and the reset's")
 		assert.Equal(t, float64(400), fees.JSON["total_dkk"])
 		require.Len(t, fees.JSON["items"], 2)
@@ -338,7 +338,7 @@ func TestAbroadPasswordResetIsHandedOverAtTheRepresentation(t *testing.T) {
 		}
 		assert.Equal(t, resetPickedUp, fees.JSON["items"].([]any)[0].(map[string]any)["at"], "newest first: the reset's, paid when its pickup was confirmed")
 		assert.Equal(t, http.StatusConflict, pickup("DP1234567").Status, "the reset was handed over: nothing awaits a pickup")
-		assert.Equal(t, float64(2), ledger().JSON["count"], "a repeated confirmation records no second fee")
+		assert.Equal(t, float64(2), feeLedger().JSON["count"], "a repeated confirmation records no second fee")
 		audit := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/audit?action=pickup_confirmed", Token: app.Tokens["admin:all"]})
 		require.Equal(t, http.StatusOK, audit.Status, string(audit.Body))
 		require.Len(t, audit.JSON["items"], 2, "both pickups are audited")
