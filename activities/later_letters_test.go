@@ -25,7 +25,7 @@ import (
 // from abroad — whatever address the workflow had; and a revoked NemID
 // gets no replacement card at all.
 func TestAddressProtectionTurnedOnRedirectsLaterLetters(t *testing.T) {
-	aar, rep, bank := "AAR", "LONDON", "1234"
+	aar, hel, rep, bank := "AAR", "HEL", "LONDON", "1234"
 	cases := []struct {
 		name   string
 		path   string
@@ -35,6 +35,7 @@ func TestAddressProtectionTurnedOnRedirectsLaterLetters(t *testing.T) {
 		want   string
 	}{
 		{"counter at Aarhus", "counter", &aar, nil, nil, "c/o Borgerservice Aarhus"},
+		{"counter at an imported centre", "counter", &hel, nil, nil, "c/o Borgerservice Helsingør"},
 		{"bank", "bank", nil, nil, &bank, "c/o Borgerservice København"},
 		{"abroad", "abroad", nil, &rep, nil, "c/o Borgerservice København"},
 	}
@@ -44,6 +45,11 @@ func TestAddressProtectionTurnedOnRedirectsLaterLetters(t *testing.T) {
 			acts := newActivities(t, st)
 			ctx := context.Background()
 			now := time.Now().UTC()
+			// A centre `nemid centres import` added: the store's centres are
+			// the ones in force, not only the built-in four.
+			require.NoError(t, st.UpsertCentres(ctx, []domain.ServiceCentre{{Code: "HEL", Name: "Borgerservice Helsingør",
+				Kind: domain.CentreCitizenService, Address: "Helsingør Rådhus, Stengade 59", Postcode: "3000", City: "Helsingør",
+				Hours: [7]string{"09:00-15:00", "09:00-15:00", "09:00-15:00", "09:00-17:00", "09:00-13:00", "", ""}, SlotMinutes: 15, Desks: 2}}))
 			person := store.Person{CPR: "0101901234", Name: "Søren Ærø Nielsen", Address: "Nørregade 1", Postcode: "1165", City: "København K", Country: "DK", UpdatedAt: now}
 			_, err := st.ImportPersons(ctx, []store.Person{person}, now)
 			require.NoError(t, err)
@@ -82,6 +88,11 @@ func TestAddressProtectionTurnedOnRedirectsLaterLetters(t *testing.T) {
 				r, err := l.RecipientOf()
 				require.NoError(t, err)
 				assert.Equal(t, tc.want, r.Lines[0], "%s letter", l.Kind)
+				if tc.centre == &hel {
+					assert.Equal(t, []string{"Helsingør Rådhus", "Stengade 59"}, r.Lines[1:], "the imported centre's address")
+					assert.Equal(t, "3000", r.Postcode)
+					assert.Equal(t, "Helsingør", r.City)
+				}
 				assert.Equal(t, person.Name, r.Name)
 			}
 			assert.Equal(t, 2, later)

@@ -61,5 +61,5 @@ func (a *Activities) reminderRecipient(ctx context.Context, in workflows.Reminde
 	if len(in.Recipient.Lines) > 0 && strings.HasPrefix(in.Recipient.Lines[0], "c/o ") {
 		return in.Recipient, nil // already care of a centre
 	}
-	return careOfIssuingCentre(in.Recipient.Name, iss)
+	return a.careOfIssuingCentre(ctx, in.Recipient.Name, iss)
 }

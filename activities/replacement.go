@@ -104,7 +104,7 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 		return workflows.Recipient{}, err
 	}
 	if person.AddressProtected {
-		return careOfIssuingCentre(person.Name, iss)
+		return a.careOfIssuingCentre(ctx, person.Name, iss)
 	}
 	if iss.Path == domain.PathAbroad {
 		return a.orderAddress(ctx, iss.ID, person.Name)
@@ -113,22 +113,27 @@ func (a *Activities) replacementRecipient(ctx context.Context, iss store.Issuanc
 		addr := person.RegisteredAddress()
 		return workflows.Recipient{Name: person.Name, Lines: addr.Lines, Postcode: addr.Postcode, City: addr.City, Country: addr.Country}, nil
 	}
-	return careOfIssuingCentre(person.Name, iss)
+	return a.careOfIssuingCentre(ctx, person.Name, iss)
 }
 
 // careOfIssuingCentre addresses a later letter to the person care of the
-// centre that issued the NemID; a NemID issued by a bank or from abroad
-// has no centre, and its letters wait at KBH (DESIGN.md §6).
-func careOfIssuingCentre(name string, iss store.Issuance) (workflows.Recipient, error) {
+// centre that issued the NemID, as the store has it (centres imported with
+// `nemid centres import` too); a NemID issued by a bank or from abroad has
+// no centre, and its letters wait at KBH (DESIGN.md §6).
+func (a *Activities) careOfIssuingCentre(ctx context.Context, name string, iss store.Issuance) (workflows.Recipient, error) {
 	code := domain.DefaultCareOfCentre
 	if iss.Centre != nil && *iss.Centre != "" {
 		code = *iss.Centre
 	}
-	to, err := workflows.CareOfCentre(name, code)
-	if err != nil {
-		return workflows.Recipient{}, permanent("the person may not receive post at the registered address", err)
+	centre, err := a.Store.GetCentre(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return workflows.Recipient{}, permanent("the person may not receive post at the registered address",
+			fmt.Errorf("no centre %q to address a letter care of", code))
 	}
-	return to, nil
+	if err != nil {
+		return workflows.Recipient{}, fmt.Errorf("load centre %s: %w", code, err)
+	}
+	return workflows.CareOf(name, centre.Centre()), nil
 }
 
 // orderAddress is where an abroad order sent the first code card: the

@@ -201,9 +201,16 @@ func (a *Activities) RecordResetPickup(ctx context.Context, in workflows.ResetPi
 		return err
 	}
 	at := in.At.UTC()
-	err = a.Store.RecordResetPickup(ctx, store.ResetPickup{ResetID: in.ResetID, Actor: in.Actor, FeeDKK: in.FeeDKK, Receipt: in.Receipt, At: at,
+	p := store.ResetPickup{ResetID: in.ResetID, Actor: in.Actor, ActorName: store.NameOrNil(in.ActorName), FeeDKK: in.FeeDKK, Receipt: in.Receipt, At: at,
 		Event: store.Event{IssuanceID: issuanceID, DedupeKey: "pickup_confirmed:" + in.ResetID, At: at, Type: "pickup_confirmed", Actor: in.Actor,
-			Detail: fmt.Sprintf("temporary password of password reset %s handed over; fee DKK %d, receipt %s", in.ResetID, in.FeeDKK, in.Receipt)}})
+			ActorName: store.NameOrNil(in.ActorName),
+			Detail:    fmt.Sprintf("temporary password of password reset %s handed over; fee DKK %d, receipt %s", in.ResetID, in.FeeDKK, in.Receipt)}}
+	if in.ActorTokenID != "" {
+		// A staff action (DESIGN.md §8); records from before the token id
+		// travelled with it are not audited.
+		p.Audit = store.AuditEntry{Actor: in.Actor, TokenID: in.ActorTokenID, Action: store.AuditPickupConfirmed, Target: store.IssuanceTarget(issuanceID)}
+	}
+	err = a.Store.RecordResetPickup(ctx, p)
 	if errors.Is(err, store.ErrResetClosed) {
 		return temporal.NewNonRetryableApplicationError("the password reset "+in.ResetID+" is not awaiting a pickup", workflows.ErrTypeConflict, err)
 	}

@@ -196,7 +196,8 @@ func (s *Server) listNotifications(c echo.Context) error {
 // notificationSent records a notification sent: its key is destroyed and
 // its text purged, so it is readable nowhere after.
 func (s *Server) notificationSent(c echo.Context) error {
-	if _, err := requireRole(c, RolePost); err != nil {
+	p, err := requireRole(c, RolePost)
+	if err != nil {
 		return err
 	}
 	if err := decodeOptionalEmpty(c); err != nil {
@@ -213,7 +214,7 @@ func (s *Server) notificationSent(c echo.Context) error {
 	if err := s.keys.Destroy(n.ID); err != nil {
 		return err
 	}
-	if n, err = s.store.MarkNotificationSent(ctx, n.ID, s.now()); err != nil {
+	if n, err = s.store.MarkNotificationSent(ctx, n.ID, s.now(), p.audit(store.AuditNotificationSent, store.NotificationTarget(n.ID))); err != nil {
 		return err
 	}
 	v, err := s.viewNotification(n)

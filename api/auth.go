@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,14 +124,15 @@ func ValidRole(role string) bool {
 	return false
 }
 
-// ValidScope checks that a token's scope fits its role: a caseworker's is a
-// centre, an embassy's a representation, a bank's a registration number,
-// post's "post" and admin's "all".
-func ValidScope(role, scope string) error {
+// ValidScope checks that a token's scope fits its role: a caseworker's is
+// one of centres (the codes of the store's centres: the built-in ones and
+// those `nemid centres import` added), an embassy's a representation, a
+// bank's a registration number, post's "post" and admin's "all".
+func ValidScope(role, scope string, centres []string) error {
 	switch role {
 	case RoleCaseworker:
-		if _, ok := domain.LookupCentre(scope); !ok {
-			return fmt.Errorf("caseworker scope must be a centre code such as KBH, AAR, ODE or AAL")
+		if !slices.Contains(centres, scope) {
+			return fmt.Errorf("caseworker scope must be the code of a centre (GET /v1/centres): %s", strings.Join(centres, ", "))
 		}
 	case RoleEmbassy:
 		if _, ok := domain.FindRepresentation(domain.BuiltinRepresentations(), scope); !ok {

@@ -80,7 +80,7 @@ func (s *Server) listFees(c echo.Context) error {
 	}
 	if page.More {
 		last := page.Items[len(page.Items)-1]
-		out.NextCursor = encodeCursor(last.PaidAt.UTC().Format(time.RFC3339Nano) + " " + last.IssuanceID)
+		out.NextCursor = encodeCursor(last.PaidAt.UTC().Format(time.RFC3339Nano) + " " + last.ID)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -114,5 +114,5 @@ func decodeFeeCursor(raw string) (store.FeeCursor, error) {
 	if !ok || err != nil || id == "" {
 		return store.FeeCursor{}, badRequest("cursor is not one this API issued")
 	}
-	return store.FeeCursor{PaidAt: t, IssuanceID: id}, nil
+	return store.FeeCursor{PaidAt: t, ID: id}, nil
 }

@@ -77,6 +77,15 @@ func (s *Server) createCounterIssuance(c echo.Context, req issuanceRequest) erro
 func (s *Server) acceptCounter(c echo.Context, p Principal, req issuanceRequest) (store.Issuance, error) {
 	ctx := c.Request().Context()
 	now := s.now()
+	// The store's centres are the ones in force (imported ones too); the
+	// workflow addresses later letters care of the one it carries.
+	centre, err := s.store.GetCentre(ctx, req.Centre)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Issuance{}, newError(http.StatusForbidden, "forbidden", "your token's centre %s is not a centre (GET /v1/centres)", req.Centre)
+	}
+	if err != nil {
+		return store.Issuance{}, err
+	}
 	app := domain.CounterApplication{CPR: req.CPR, Documents: req.Documents,
 		CheckQuestionsPassed: req.CheckQuestionsPassed, Witness: req.Witness}
 	facts := domain.CounterFacts{Today: now, ShortStay: s.cfg.ShortStay}
@@ -105,6 +114,8 @@ func (s *Server) acceptCounter(c echo.Context, p Principal, req issuanceRequest)
 	}
 	in := s.issuanceInput(id, "counter", cpr, outcome, now)
 	in.Centre = req.Centre
+	issuing := centre.Centre()
+	in.IssuingCentre = &issuing
 	detail := "application accepted at centre " + req.Centre + ": " + outcome.Reason
 	if outcome.Note != "" {
 		// A photo ID set aside is noted on the received event, not refused.

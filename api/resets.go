@@ -316,7 +316,7 @@ func (s *Server) resetPickup(c echo.Context, p Principal, iss store.Issuance, sh
 	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflows.PasswordResetWorkflowID(reset.ID), UpdateName: workflows.UpdatePickup,
 		UpdateID:     "pickup/" + reset.ID,
-		Args:         []any{workflows.ResetPickupRecord{Actor: p.Actor(), FeeDKK: shown.FeePaidDKK, Receipt: strings.TrimSpace(shown.Receipt)}},
+		Args:         []any{workflows.ResetPickupRecord{Actor: p.Actor(), ActorName: p.Name, ActorTokenID: p.TokenID, FeeDKK: shown.FeePaidDKK, Receipt: strings.TrimSpace(shown.Receipt)}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {

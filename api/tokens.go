@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -61,17 +62,18 @@ func viewToken(t store.APIToken) tokenView {
 }
 
 // ParseTokenSpec checks a token request's fields and reports every broken
-// rule: role, scope for the role, name (empty: role:scope) and ttl (nil:
-// no expiry; otherwise a Go duration above zero). The CLI and the API
-// share it.
-func ParseTokenSpec(role, scope, name string, ttl *string) (store.NewToken, []Detail) {
+// rule: role, scope for the role (a caseworker's among centres, the codes
+// of the store's centres), name (empty: role:scope) and ttl (nil: no
+// expiry; otherwise a Go duration above zero). The CLI and the API share
+// it.
+func ParseTokenSpec(role, scope, name string, ttl *string, centres []string) (store.NewToken, []Detail) {
 	var broken []Detail
 	spec := store.NewToken{Role: role, Scope: scope, Name: strings.TrimSpace(name)}
 	if !ValidRole(role) {
 		broken = append(broken, Detail{Code: "role_invalid", Message: "role must be caseworker, embassy, bank, post or admin"})
 	} else if scope == "" {
 		broken = append(broken, Detail{Code: "scope_invalid", Message: "scope is required"})
-	} else if err := ValidScope(role, scope); err != nil {
+	} else if err := ValidScope(role, scope, centres); err != nil {
 		broken = append(broken, Detail{Code: "scope_invalid", Message: err.Error()})
 	}
 	if msg := nameProblem(spec.Name); msg != "" {
@@ -92,6 +94,20 @@ func ParseTokenSpec(role, scope, name string, ttl *string) (store.NewToken, []De
 		}
 	}
 	return spec, broken
+}
+
+// CentreCodes are the codes of the store's centres, which a caseworker's
+// token may be scoped to.
+func CentreCodes(ctx context.Context, st *store.Store) ([]string, error) {
+	centres, err := st.ListCentres(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(centres))
+	for i, c := range centres {
+		codes[i] = c.Code
+	}
+	return codes, nil
 }
 
 func nameProblem(name string) string {
@@ -117,7 +133,11 @@ func (s *Server) createToken(c echo.Context) error {
 	if req.Name != nil {
 		name = *req.Name
 	}
-	spec, broken := ParseTokenSpec(req.Role, req.Scope, name, req.TTL)
+	centres, err := CentreCodes(c.Request().Context(), s.store)
+	if err != nil {
+		return err
+	}
+	spec, broken := ParseTokenSpec(req.Role, req.Scope, name, req.TTL, centres)
 	if len(broken) > 0 {
 		return ruleViolations(broken)
 	}

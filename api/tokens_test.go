@@ -34,6 +34,8 @@ func TestParseTokenSpec(t *testing.T) {
 		{"unknown role", "king", "all", "", nil, 0, "", []string{"role_invalid"}},
 		{"missing scope", "admin", "", "", nil, 0, "", []string{"scope_invalid"}},
 		{"wrong scope", "caseworker", "OSLO", "", nil, 0, "", []string{"scope_invalid"}},
+		{"an imported centre", "caseworker", "HEL", "", nil, 0, "caseworker:HEL", nil},
+		{"a built-in code the store lacks", "caseworker", "AAL", "", nil, 0, "", []string{"scope_invalid"}},
 		{"long name", "admin", "all", strings.Repeat("æ", 201), nil, 0, "", []string{"name_invalid"}},
 		{"200 characters is fine", "admin", "all", strings.Repeat("æ", 200), nil, 0, strings.Repeat("æ", 200), nil},
 		{"control character", "admin", "all", "a\tb", nil, 0, "", []string{"name_invalid"}},
@@ -41,7 +43,7 @@ func TestParseTokenSpec(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			spec, broken := api.ParseTokenSpec(c.role, c.scope, c.nick, c.ttl)
+			spec, broken := api.ParseTokenSpec(c.role, c.scope, c.nick, c.ttl, []string{"AAR", "HEL", "KBH", "ODE"})
 			var codes []string
 			for _, d := range broken {
 				codes = append(codes, d.Code)

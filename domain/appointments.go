@@ -34,6 +34,19 @@ type ServiceCentre struct {
 	Desks       int
 }
 
+// Centre is the centre as letters care of it address it: the address's
+// comma-separated parts are the lines (the stored "Københavns Rådhus,
+// Rådhuspladsen 1" is the two lines of the built-in KBH), in Denmark.
+func (c ServiceCentre) Centre() Centre {
+	var lines []string
+	for _, part := range strings.Split(c.Address, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			lines = append(lines, part)
+		}
+	}
+	return Centre{Code: c.Code, Name: c.Name, Address: Address{Lines: lines, Postcode: c.Postcode, City: c.City, Country: "DK"}}
+}
+
 // Validate reports what is wrong with a centre, as an import would refuse it.
 func (c ServiceCentre) Validate() error {
 	var problems []string

@@ -30,7 +30,10 @@ func Centres() []Centre {
 	}
 }
 
-// LookupCentre finds a built-in centre by its code.
+// LookupCentre finds a built-in centre by its code. The centres in force
+// are the store's (centres imported with `nemid centres import` too; the
+// built-in ones are seeded there): this list only serves workflows started
+// before their input carried the issuing centre.
 func LookupCentre(code string) (Centre, bool) {
 	for _, c := range Centres() {
 		if c.Code == code {

@@ -31,8 +31,8 @@ func addFees(t *testing.T, app *testenv.App, fees []ledgerFee) {
 		iss := store.Issuance{ID: f.id, Path: "abroad", Status: "awaiting_activation", CPRHash: fmt.Sprintf("fee-test-%d", i),
 			CPRMasked: "200788-XXXX", Representation: &rep, PublicSignature: &yes, Reasons: "[]", CreatedAt: f.at, UpdatedAt: f.at}
 		require.NoError(t, app.Store.CreateIssuance(ctx, &iss, nil))
-		_, err := app.Store.ExecForTests(ctx, "INSERT INTO fees (issuance_id, representation, amount_dkk, receipt, actor, paid_at) VALUES (?, ?, ?, ?, ?, ?)",
-			f.id, f.rep, f.amount, "R-"+f.id, "embassy:"+f.rep, f.at.UTC())
+		_, err := app.Store.ExecForTests(ctx, "INSERT INTO fees (id, issuance_id, representation, amount_dkk, receipt, actor, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			f.id, f.id, f.rep, f.amount, "R-"+f.id, "embassy:"+f.rep, f.at.UTC())
 		require.NoError(t, err)
 	}
 }

@@ -312,6 +312,40 @@ func TestAbroadPasswordResetIsHandedOverAtTheRepresentation(t *testing.T) {
 		assert.Equal(t, "active", status(t, app, id).JSON["status"])
 		assert.Equal(t, 2, countType(status(t, app, id), "pickup_confirmed"))
 
+		// The reset's fee is in the ledger beside the issuance's: one each.
+		var resetPickedUp any
+		for _, e := range status(t, app, id).JSON["timeline"].([]any) {
+			if ev := e.(map[string]any); ev["type"] == "pickup_confirmed" {
+				resetPickedUp = ev["at"]
+			}
+		}
+		feeLedger := func() testenv.Response {
+			res := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/fees", Token: london})
+			require.Equal(t, http.StatusOK, res.Status, string(res.Body))
+			return res
+		}
+		fees := feeLedger()
+		assert.Equal(t, float64(2), fees.JSON["count"], "the issuance's fee and the reset's")
+		assert.Equal(t, float64(400), fees.JSON["total_dkk"])
+		require.Len(t, fees.JSON["items"], 2)
+		for _, it := range fees.JSON["items"].([]any) {
+			entry := it.(map[string]any)
+			assert.Equal(t, id, entry["issuance_id"])
+			assert.Equal(t, "LONDON", entry["representation"])
+			assert.Equal(t, float64(200), entry["amount_dkk"])
+			assert.Equal(t, "LON-DP1234567", entry["receipt"])
+			assert.Equal(t, "embassy:LONDON", entry["actor_name"])
+		}
+		assert.Equal(t, resetPickedUp, fees.JSON["items"].([]any)[0].(map[string]any)["at"], "newest first: the reset's, paid when its pickup was confirmed")
+		assert.Equal(t, http.StatusConflict, pickup("DP1234567").Status, "the reset was handed over: nothing awaits a pickup")
+		assert.Equal(t, float64(2), feeLedger().JSON["count"], "a repeated confirmation records no second fee")
+		audit := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/audit?action=pickup_confirmed", Token: app.Tokens["admin:all"]})
+		require.Equal(t, http.StatusOK, audit.Status, string(audit.Body))
+		require.Len(t, audit.JSON["items"], 2, "both pickups are audited")
+		for _, it := range audit.JSON["items"].([]any) {
+			assert.Equal(t, "issuance:"+id, it.(map[string]any)["target"])
+		}
+
 		act := citizen(t, app, "/v1/activations", map[string]string{"user_id": p.userID, "temporary_password": temp[1]})
 		require.Equal(t, http.StatusCreated, act.Status, string(act.Body))
 		ok := citizen(t, app, "/v1/activations/"+act.JSON["activation_id"].(string),

@@ -501,16 +501,24 @@ func (s *Store) GetNotification(ctx context.Context, id string) (Notification, e
 	return n, notFound(err)
 }
 
-// MarkNotificationSent records a notification sent and purges its text
-// (idempotent: a second call changes nothing).
-func (s *Store) MarkNotificationSent(ctx context.Context, id string, at time.Time) (Notification, error) {
+// MarkNotificationSent records a notification sent and purges its text,
+// with audit (notification_sent) in the same transaction (idempotent: a
+// second call changes nothing and audits nothing).
+func (s *Store) MarkNotificationSent(ctx context.Context, id string, at time.Time, audit AuditEntry) (Notification, error) {
 	var n Notification
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&Notification{}).Where("id = ? AND status = ?", id, NotificationQueued).
-			Updates(map[string]any{"status": NotificationSent, "sent_at": at.UTC(), "body": nil}).Error; err != nil {
-			return fmt.Errorf("mark notification sent: %w", err)
+		res := tx.Model(&Notification{}).Where("id = ? AND status = ?", id, NotificationQueued).
+			Updates(map[string]any{"status": NotificationSent, "sent_at": at.UTC(), "body": nil})
+		if res.Error != nil {
+			return fmt.Errorf("mark notification sent: %w", res.Error)
 		}
-		return tx.Where("id = ?", id).Take(&n).Error
+		if err := tx.Where("id = ?", id).Take(&n).Error; err != nil {
+			return err
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		return AppendAudit(tx, audit)
 	})
 	return n, notFound(err)
 }

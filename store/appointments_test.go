@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 )
@@ -63,4 +64,30 @@ func TestStaleBookingsGiveTheirSlotBack(t *testing.T) {
 			assert.Equal(t, 2, taken(), "the slot is given back once")
 		})
 	}
+}
+
+// TestBuiltInCentresAreSeededAndImportedOnesJoinThem: the store's centres
+// are the ones in force. The built-in four are seeded there, and letters
+// care of them read exactly as the built-in list addresses them; a centre
+// an import adds is one of them from then on.
+func TestBuiltInCentresAreSeededAndImportedOnesJoinThem(t *testing.T) {
+	st, ctx := testenv.SQLite(t), context.Background()
+	for _, want := range domain.Centres() {
+		got, err := st.GetCentre(ctx, want.Code)
+		require.NoError(t, err, "centre %s is seeded", want.Code)
+		assert.Equal(t, want, got.Centre(), "centre %s as letters care of it read", want.Code)
+	}
+	_, err := st.GetCentre(ctx, "HEL")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	hel := domain.ServiceCentre{Code: "HEL", Name: "Borgerservice Helsingør", Kind: domain.CentreCitizenService,
+		Address: "Helsingør Rådhus, Stengade 59", Postcode: "3000", City: "Helsingør",
+		Hours: [7]string{"09:00-15:00", "09:00-15:00", "", "", "", "", ""}, SlotMinutes: 15, Desks: 2}
+	require.NoError(t, st.UpsertCentres(ctx, []domain.ServiceCentre{hel}))
+	got, err := st.GetCentre(ctx, "HEL")
+	require.NoError(t, err)
+	assert.Equal(t, domain.Centre{Code: "HEL", Name: "Borgerservice Helsingør", Address: domain.Address{
+		Lines: []string{"Helsingør Rådhus", "Stengade 59"}, Postcode: "3000", City: "Helsingør", Country: "DK"}}, got.Centre())
+	all, err := st.ListCentres(ctx)
+	require.NoError(t, err)
+	assert.Len(t, all, 5)
 }

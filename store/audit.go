@@ -64,6 +64,7 @@ const (
 	AuditAppointmentCheckedIn    = workflows.AuditAppointmentCheckedIn // a booked person checked in at the counter
 	AuditOIDCClientCreated       = "oidc_client_created"               // a service provider registered
 	AuditOIDCLogon               = "oidc_logon"                        // a person logged on at a service provider
+	AuditNotificationSent        = "notification_sent"                 // the post provider marked a notification sent (its text purged)
 )
 
 var auditActions = []string{
@@ -71,6 +72,7 @@ var auditActions = []string{
 	AuditPickupConfirmed, AuditPublicSignatureUpgraded, AuditLetterPDFFetched, AuditLetterDispatched,
 	AuditCredentialUnlocked, AuditCredentialBlocked, AuditCredentialUnblocked, AuditCredentialLookedUp, AuditIssuancesSearched,
 	AuditTokenCreated, AuditTokenRevoked, AuditAppointmentCheckedIn, AuditOIDCClientCreated, AuditOIDCLogon,
+	AuditNotificationSent,
 }
 
 // AuditActions lists the actions the log records.
@@ -87,6 +89,7 @@ func CredentialTarget(userID string) string { return "credential:" + userID }
 func LetterTarget(id string) string         { return "letter:" + id }
 func AppointmentTarget(id string) string    { return "appointment:" + id }
 func OIDCClientTarget(id string) string     { return "oidc_client:" + id }
+func NotificationTarget(id string) string   { return "notification:" + id }
 
 // PersonTarget names a person by the CPR's keyed lookup hash (the one
 // issuances and credentials carry), never by the CPR: an auditor holding
@@ -95,7 +98,7 @@ func OIDCClientTarget(id string) string     { return "oidc_client:" + id }
 // hash under the key of their time.
 func PersonTarget(cprHash string) string { return "person:" + cprHash }
 
-var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:", "oidc_client:", "person:"}
+var targetKinds = []string{"issuance:", "token:", "credential:", "letter:", "appointment:", "oidc_client:", "person:", "notification:"}
 
 // AuditEntry is one line of the audit log. Callers fill Actor, Action,
 // Target and, when known, ActorName or TokenID; AppendAudit fills Seq, At,

@@ -10,9 +10,15 @@ import (
 )
 
 // Fee is what a representation took for handing over an abroad password:
-// one per issuance, so a retried pickup never records a second payment.
+// one per decision, keyed by ID, so a retried pickup never records a second
+// payment. The pickup of an abroad issuance's password has the issuance's
+// id as its ID; the pickup of an abroad password reset's temporary password
+// has ResetFeeID(reset id) and ResetID set, with the credential's issuance
+// as IssuanceID.
 type Fee struct {
-	IssuanceID     string `gorm:"primaryKey"`
+	ID             string `gorm:"primaryKey"`
+	IssuanceID     string
+	ResetID        *string
 	Representation string
 	AmountDKK      int `gorm:"column:amount_dkk"`
 	Receipt        string
@@ -23,10 +29,22 @@ type Fee struct {
 
 func (Fee) TableName() string { return "fees" }
 
-// FeeOf loads the fee paid for an issuance, or ErrNotFound.
+// ResetFeeID is the ID of the fee of a password reset's pickup.
+func ResetFeeID(resetID string) string { return "reset:" + resetID }
+
+// FeeOf loads the fee paid at the pickup of an issuance's password (not a
+// later reset's), or ErrNotFound.
 func (s *Store) FeeOf(ctx context.Context, issuanceID string) (Fee, error) {
 	var f Fee
-	err := s.db.WithContext(ctx).Where("issuance_id = ?", issuanceID).Take(&f).Error
+	err := s.db.WithContext(ctx).Where("id = ?", issuanceID).Take(&f).Error
+	return f, notFound(err)
+}
+
+// ResetFeeOf loads the fee paid at the pickup of a password reset's
+// temporary password, or ErrNotFound.
+func (s *Store) ResetFeeOf(ctx context.Context, resetID string) (Fee, error) {
+	var f Fee
+	err := s.db.WithContext(ctx).Where("id = ?", ResetFeeID(resetID)).Take(&f).Error
 	return f, notFound(err)
 }
 
@@ -36,15 +54,15 @@ type FeeFilter struct {
 	// From and Until bound PaidAt: From <= paid_at < Until.
 	From, Until time.Time
 	// After is the last fee of the previous page (keyset paging, newest
-	// first: by paid_at, then issuance id, both descending).
+	// first: by paid_at, then the fee's id, both descending).
 	After *FeeCursor
 	Limit int
 }
 
 // FeeCursor is where a page of the ledger ends.
 type FeeCursor struct {
-	PaidAt     time.Time
-	IssuanceID string
+	PaidAt time.Time
+	ID     string // the fee's ID (for a fee of an issuance's pickup, its issuance id)
 }
 
 // FeePage is one page of the ledger, with the total and the count of the
@@ -86,9 +104,9 @@ func (s *Store) ListFees(ctx context.Context, f FeeFilter) (FeePage, error) {
 		q := filtered()
 		if f.After != nil {
 			at := f.After.PaidAt.UTC()
-			q = q.Where("paid_at < ? OR (paid_at = ? AND issuance_id < ?)", at, at, f.After.IssuanceID)
+			q = q.Where("paid_at < ? OR (paid_at = ? AND id < ?)", at, at, f.After.ID)
 		}
-		if err := q.Order("paid_at DESC, issuance_id DESC").Limit(f.Limit + 1).Find(&page.Items).Error; err != nil {
+		if err := q.Order("paid_at DESC, id DESC").Limit(f.Limit + 1).Find(&page.Items).Error; err != nil {
 			return fmt.Errorf("list the fees: %w", err)
 		}
 		if len(page.Items) > f.Limit {

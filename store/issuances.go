@@ -239,7 +239,7 @@ func (s *Store) applyTransition(ctx context.Context, t Transition) error {
 		}
 		if t.Fee != nil {
 			fee := *t.Fee
-			fee.IssuanceID = t.IssuanceID
+			fee.ID, fee.IssuanceID, fee.ResetID = t.IssuanceID, t.IssuanceID, nil
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fee).Error; err != nil {
 				return fmt.Errorf("record fee: %w", err)
 			}

@@ -163,16 +163,21 @@ func (s *Store) SaveResetLetter(ctx context.Context, in ResetLetter) (string, []
 // ResetPickup is a representation's confirmation that it handed a reset's
 // sealed letter over, with the fee.
 type ResetPickup struct {
-	ResetID string
-	Actor   string
-	FeeDKK  int
-	Receipt string
-	At      time.Time
-	Event   Event
+	ResetID   string
+	Actor     string
+	ActorName *string // the confirming token's name, for the fees ledger
+	FeeDKK    int
+	Receipt   string
+	At        time.Time
+	Event     Event // its IssuanceID is the credential's issuance: the fee's
+	// Audit, when set (Action not empty), is appended as the transaction's
+	// last write (pickup_confirmed on the credential's issuance).
+	Audit AuditEntry
 }
 
 // RecordResetPickup opens a reset awaiting pickup and records the fee on
-// it, once: a retry changes nothing.
+// it and in the fees ledger (one fee per reset: ResetFeeID), with the
+// event and the audit entry, once: a retry changes nothing.
 func (s *Store) RecordResetPickup(ctx context.Context, p ResetPickup) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&PasswordReset{}).Where("id = ? AND status = ?", p.ResetID, ResetAwaitingPickup).
@@ -180,17 +185,36 @@ func (s *Store) RecordResetPickup(ctx context.Context, p ResetPickup) error {
 		if res.Error != nil {
 			return fmt.Errorf("record reset pickup: %w", res.Error)
 		}
+		var r PasswordReset
+		if err := tx.Where("id = ?", p.ResetID).Take(&r).Error; err != nil {
+			return notFound(err)
+		}
 		if res.RowsAffected == 0 {
-			var r PasswordReset
-			if err := tx.Where("id = ?", p.ResetID).Take(&r).Error; err != nil {
-				return notFound(err)
-			}
 			if r.PickedUpAt != nil {
 				return nil
 			}
 			return ErrResetClosed
 		}
-		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&p.Event).Error
+		rep := ""
+		if r.Representation != nil {
+			rep = *r.Representation
+		} else if err := tx.Model(&Issuance{}).Where("id = ?", p.Event.IssuanceID).
+			Select("COALESCE(representation, '')").Scan(&rep).Error; err != nil {
+			return fmt.Errorf("representation of issuance %s: %w", p.Event.IssuanceID, err)
+		}
+		resetID := p.ResetID
+		fee := Fee{ID: ResetFeeID(p.ResetID), IssuanceID: p.Event.IssuanceID, ResetID: &resetID, Representation: rep,
+			AmountDKK: p.FeeDKK, Receipt: p.Receipt, Actor: p.Actor, ActorName: p.ActorName, PaidAt: p.At}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fee).Error; err != nil {
+			return fmt.Errorf("record the fee of reset %s: %w", p.ResetID, err)
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&p.Event).Error; err != nil {
+			return err
+		}
+		if p.Audit.Action == "" {
+			return nil
+		}
+		return AppendAudit(tx, p.Audit)
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/opennemid/nemid/domain"
 )
 
 // fakeActivities stand in for the database and printer: they record what
@@ -325,6 +327,31 @@ func TestRemindersGoCareOfTheCentreForProtectedAndAbroad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAnImportedCentreIssuesAndLettersGoCareOfIt: a centre the store has
+// but the built-in list does not (imported with `nemid centres import`)
+// travels in the input: the workflow issues there, and an address-protected
+// person's reminder goes care of it, with the address the input carries.
+func TestAnImportedCentreIssuesAndLettersGoCareOfIt(t *testing.T) {
+	env, f := newEnv(t)
+	registered := Recipient{Lines: []string{"Hemmelig Vej 3"}, Postcode: "3000", City: "Helsingør", Country: "DK"}
+	f.facts = RegisterFacts{Name: "Mette", Address: registered, AddressProtected: true}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(UpdateHandover, "h", (&updateResult{}).callbacks(), HandoverRequest{Actor: "caseworker:HEL"})
+	}, time.Hour)
+	in := input(env, "handover")
+	in.Centre = "HEL"
+	in.IssuingCentre = &domain.Centre{Code: "HEL", Name: "Borgerservice Helsingør", Address: domain.Address{
+		Lines: []string{"Helsingør Rådhus", "Stengade 59"}, Postcode: "3000", City: "Helsingør", Country: "DK"}}
+	env.ExecuteWorkflow(CounterIssuance, in)
+	require.Equal(t, StatusExpired, result(t, env))
+	require.Len(t, f.mints, 1, "issued at the imported centre")
+	require.Len(t, f.reminders, 1)
+	r := f.reminders[0].Recipient
+	require.Equal(t, []string{"c/o Borgerservice Helsingør", "Helsingør Rådhus", "Stengade 59"}, r.Lines)
+	require.Equal(t, "3000", r.Postcode)
+	require.Equal(t, "Mette", r.Name)
 }
 
 // TestCareOfCentreNeedsAKnownCentre: a letter care of a centre carries the

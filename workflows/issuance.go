@@ -90,7 +90,7 @@ func (w *issuanceRun) setup(ctx workflow.Context, deliveries []domain.Delivery) 
 	if w.in.Delivery == string(domain.DeliveryRepresentation) && !w.orderComplete() {
 		return temporal.NewNonRetryableApplicationError("an abroad order needs its address and a known representation", ErrTypeInvalid, nil)
 	}
-	if _, known := domain.LookupCentre(w.in.Centre); w.in.Path == domain.PathCounter && !known {
+	if _, known := w.issuingCentre(); w.in.Path == domain.PathCounter && !known {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("a counter issuance needs a known centre, not %q", w.in.Centre), ErrTypeInvalid, nil)
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return w.state, nil }); err != nil {
@@ -241,7 +241,17 @@ func (w *issuanceRun) laterLettersTo(ctx workflow.Context, facts RegisterFacts) 
 	if w.in.Delivery == string(domain.DeliveryRepresentation) {
 		return w.orderRecipient(facts.Name), nil
 	}
-	return reminderRecipient(ctx, w.db, facts, w.in.Centre)
+	return reminderRecipient(ctx, w.db, facts, w.in.Centre, w.in.IssuingCentre)
+}
+
+// issuingCentre is the counter path's centre: the one the input carries
+// (the store's, imported centres too), or for inputs from before it was
+// carried the built-in one of that code.
+func (w *issuanceRun) issuingCentre() (domain.Centre, bool) {
+	if c := w.in.IssuingCentre; c != nil && c.Code == w.in.Centre {
+		return *c, true
+	}
+	return domain.LookupCentre(w.in.Centre)
 }
 
 func (w *issuanceRun) validateHandover(ctx workflow.Context, req HandoverRequest) error {

@@ -70,11 +70,13 @@ type ResetPrinted struct {
 // ResetPickupRecord is what a representation's pickup of a reset letter
 // records: the actor and the fee, never the document.
 type ResetPickupRecord struct {
-	ResetID string
-	Actor   string
-	FeeDKK  int
-	Receipt string
-	At      time.Time
+	ResetID      string
+	Actor        string
+	ActorName    string `json:",omitempty"` // the token's name, for the timeline and the fees ledger
+	ActorTokenID string `json:",omitempty"` // for the audit log: an id, never a name
+	FeeDKK       int
+	Receipt      string
+	At           time.Time
 }
 
 // ResetActivation asks for a reset's activation to be recorded: the id of

@@ -123,7 +123,7 @@ func remindBefore(ctx workflow.Context, deadline time.Time, in IssuanceInput, to
 // centre that issued. Version 1 added "living abroad": workflows that started
 // before it keep the address they would have used. Runs from
 // changeLocalDBSteps on (db.local) have it without a marker of its own.
-func reminderRecipient(ctx workflow.Context, db dbSteps, facts RegisterFacts, centreCode string) (Recipient, error) {
+func reminderRecipient(ctx workflow.Context, db dbSteps, facts RegisterFacts, centreCode string, centre *domain.Centre) (Recipient, error) {
 	careOfCentre := facts.AddressProtected
 	if db.local || workflow.GetVersion(ctx, changeAbroadRemindersCareOfCentre, workflow.DefaultVersion, 1) >= 1 {
 		careOfCentre = domain.PostForbidden(facts.AddressProtected, facts.LivesAbroad)
@@ -132,23 +132,32 @@ func reminderRecipient(ctx workflow.Context, db dbSteps, facts RegisterFacts, ce
 		a := facts.Address
 		return Recipient{Name: facts.Name, Lines: a.Lines, Postcode: a.Postcode, City: a.City, Country: a.Country}, nil
 	}
+	if centre != nil && centre.Code == centreCode {
+		return CareOf(facts.Name, *centre), nil
+	}
 	return CareOfCentre(facts.Name, centreCode)
 }
 
 // changeAbroadRemindersCareOfCentre names the GetVersion change above.
 const changeAbroadRemindersCareOfCentre = "reminder-abroad-care-of-centre"
 
-// CareOfCentre addresses a letter to a person care of the centre that
-// issued. An unknown centre is an error: a letter "c/o" nobody cannot be
-// delivered.
+// CareOfCentre addresses a letter to a person care of the built-in centre
+// of that code (for workflows whose input does not carry the centre; the
+// activities look centres up in the store). An unknown centre is an
+// error: a letter "c/o" nobody cannot be delivered.
 func CareOfCentre(name, centreCode string) (Recipient, error) {
 	centre, ok := domain.LookupCentre(centreCode)
 	if !ok {
 		return Recipient{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("no centre %q to address a letter care of", centreCode), ErrTypeInvalid, nil)
 	}
+	return CareOf(name, centre), nil
+}
+
+// CareOf addresses a letter to a person care of a centre.
+func CareOf(name string, centre domain.Centre) Recipient {
 	lines := append([]string{"c/o " + centre.Name}, centre.Address.Lines...)
-	return Recipient{Name: name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}, nil
+	return Recipient{Name: name, Lines: lines, Postcode: centre.Address.Postcode, City: centre.Address.City, Country: centre.Address.Country}
 }
 
 // awaitUntil waits for cond or the durable deadline; true means cond held.

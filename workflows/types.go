@@ -1,6 +1,10 @@
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"github.com/opennemid/nemid/domain"
+)
 
 // IssuanceInput starts an issuance workflow. CPR is personal data: the
 // payload codec encrypts it in history. Deadlines are absolute so that a
@@ -26,6 +30,12 @@ type IssuanceInput struct {
 	// workflows started before acceptance moved into the workflow: their
 	// row was written by the API before the start.
 	Acceptance *Acceptance `json:",omitempty"`
+
+	// IssuingCentre is the counter path's centre as the store had it at
+	// acceptance (imported centres too): later letters care of it use its
+	// name and address. Absent in workflows started before it was carried:
+	// they look Centre up in the built-in list (domain.LookupCentre).
+	IssuingCentre *domain.Centre `json:",omitempty"`
 }
 
 // Acceptance is an application the API found eligible, as the accept step

@@ -48,3 +48,26 @@ func TestCentresImportAddsAndChanges(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenForAnImportedCentre: a caseworker token can be created for a
+// centre `nemid centres import` added, and only for a centre there is.
+func TestTokenForAnImportedCentre(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runCaptured(t, dir, "token", "create", "--role", "caseworker", "--scope", "HEL")
+	require.ErrorContains(t, err, "centre", "no centre HEL yet")
+	file := filepath.Join(dir, "centres.csv")
+	require.NoError(t, os.WriteFile(file, []byte("code,name,kind,address,postcode,city,mon,tue,wed,thu,fri,sat,sun,slot_minutes,desks\n"+
+		"HEL,Borgerservice Helsingør,citizen_service,\"Helsingør Rådhus, Stengade 59\",3000,Helsingør,09:00-15:00,09:00-15:00,,,,,,15,2\n"), 0o600))
+	_, err = runCaptured(t, dir, "centres", "import", file)
+	require.NoError(t, err)
+	out, err := runCaptured(t, dir, "token", "create", "--role", "caseworker", "--scope", "HEL", "--name", "Mette Jensen")
+	require.NoError(t, err)
+
+	st, err := store.OpenSQLite(filepath.Join(dir, "nemid.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	got, err := st.TokenByValue(context.Background(), lastLine(out))
+	require.NoError(t, err)
+	assert.Equal(t, "caseworker", got.Role)
+	assert.Equal(t, "HEL", got.Scope)
+}

@@ -119,7 +119,16 @@ func runTokenCreate(ctx context.Context, args []string) error {
 			ttlArg = ttl
 		}
 	})
-	spec, broken := api.ParseTokenSpec(*role, *scope, *name, ttlArg)
+	st, err := migratedStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	centres, err := api.CentreCodes(ctx, st)
+	if err != nil {
+		return err
+	}
+	spec, broken := api.ParseTokenSpec(*role, *scope, *name, ttlArg, centres)
 	if len(broken) > 0 {
 		msgs := make([]string, len(broken))
 		for i, d := range broken {
@@ -127,11 +136,6 @@ func runTokenCreate(ctx context.Context, args []string) error {
 		}
 		return errors.New(strings.Join(msgs, "; "))
 	}
-	st, err := migratedStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	t, token, err := st.IssueToken(ctx, spec, store.AuditToken(operator(store.AuditTokenCreated)))
 	if err != nil {
 		return err

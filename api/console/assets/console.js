@@ -36,7 +36,7 @@
     'issuance_created', 'issuance_cancelled', 'handover_confirmed', 'handover_pdf_fetched', 'pickup_confirmed',
     'public_signature_upgraded', 'letter_pdf_fetched', 'letter_dispatched', 'credential_unlocked',
     'credential_blocked', 'credential_unblocked', 'credential_looked_up', 'issuances_searched', 'token_created', 'token_revoked',
-    'appointment_checked_in', 'oidc_client_created', 'oidc_logon',
+    'appointment_checked_in', 'oidc_client_created', 'oidc_logon', 'notification_sent',
   ];
 
   const state = {
