@@ -33,7 +33,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 // TestReplayAppointmentHistories replays the appointment histories recorded
 // from real runs (see e2e's TestRecordAndReplayAppointmentHistories), like
 // TestReplayRecordedHistories does the issuances': booked and checked in,
-// booked and cancelled, rescheduled and checked in, expired unconfirmed.
+// booked and cancelled, rescheduled and checked in, expired unconfirmed,
+// booked and not come (no-show).
 func TestReplayAppointmentHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", appointmentHistories))
 	require.NoError(t, err)
@@ -41,7 +42,7 @@ func TestReplayAppointmentHistories(t *testing.T) {
 	for _, f := range files {
 		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "history_"), ".json"))
 	}
-	for _, want := range []string{"appointment_checked_in", "appointment_cancelled", "appointment_rescheduled_checked_in", "appointment_expired"} {
+	for _, want := range []string{"appointment_checked_in", "appointment_cancelled", "appointment_rescheduled_checked_in", "appointment_expired", "appointment_no_show"} {
 		require.Contains(t, names, want, "no recorded history: run NEMID_RECORD_HISTORIES=1 go test ./e2e -run RecordAndReplayAppointment")
 	}
 	replayFiles(t, files)
