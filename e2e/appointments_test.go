@@ -32,16 +32,21 @@ func openTestCentre(t *testing.T, app *testenv.App, desks int) string {
 	return app.Tokens["caseworker:KBH"]
 }
 
-// nextSlots are the test centre's free slots of today and tomorrow.
+// slotDays is how far ahead nextSlots looks: more than the longest run of
+// Danish public holidays (two days), so a run on a holiday, or in the last
+// minutes of the day before one, still finds slots.
+const slotDays = 7
+
+// nextSlots are the test centre's free slots of today and the next
+// slotDays-1 days. The centre is open around the clock (openTestCentre), so
+// there are always some: none is a failure, not a reason to skip.
 func nextSlots(t *testing.T, base string) []any {
 	t.Helper()
 	today := domain.DateOf(time.Now())
-	res := testenv.Do(t, base, testenv.Request{Method: "GET", Path: fmt.Sprintf("/v1/centres/KBH/slots?from=%s&to=%s", today, today.AddDays(1))})
+	res := testenv.Do(t, base, testenv.Request{Method: "GET", Path: fmt.Sprintf("/v1/centres/KBH/slots?from=%s&to=%s", today, today.AddDays(slotDays-1))})
 	require.Equal(t, http.StatusOK, res.Status, string(res.Body))
 	items := res.JSON["items"].([]any)
-	if len(items) == 0 {
-		t.Skip("today and tomorrow are both public holidays: no slots")
-	}
+	require.NotEmpty(t, items, "the test centre, open around the clock, has no free slot from %s to %s", today, today.AddDays(slotDays-1))
 	return items
 }
 
@@ -110,18 +115,27 @@ func TestAppointmentBookConfirmRemindCheckInHandover(t *testing.T) {
 		assert.Contains(t, string(second.Body), "open_appointment")
 		assert.NotContains(t, string(second.Body), ref, "the 409 carries no reference")
 
-		// The slot is less than 24 hours away: the reminder goes at once.
-		reminder := outbox(t, app, "appointment_reminder", "soeren@example.dk")
-		sent := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/notifications/" + reminder["id"].(string) + "/sent", Token: app.Tokens["post:post"]})
+		// A slot less than 24 hours away is reminded at once. Only a run on
+		// a holiday (or just before one) finds its first slot further
+		// away: that reminder waits for its timer, which workflows'
+		// TestAppointmentWorkflow covers with a test clock; the post
+		// provider then confirms the confirmation code's message instead.
+		toSend := note
+		if time.Until(mustTime(t, start)) < domain.ReminderBefore {
+			toSend = outbox(t, app, "appointment_reminder", "soeren@example.dk")
+		} else {
+			t.Logf("the first free slot, %s, is more than %s away: the reminder is not due yet", start, domain.ReminderBefore)
+		}
+		sent := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/notifications/" + toSend["id"].(string) + "/sent", Token: app.Tokens["post:post"]})
 		require.Equal(t, http.StatusOK, sent.Status, string(sent.Body))
 		assert.Nil(t, sent.JSON["text"], "the text is purged once sent")
-		resent := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/notifications/" + reminder["id"].(string) + "/sent", Token: app.Tokens["post:post"]})
+		resent := app.Do(t, testenv.Request{Method: "POST", Path: "/v1/notifications/" + toSend["id"].(string) + "/sent", Token: app.Tokens["post:post"]})
 		require.Equal(t, http.StatusOK, resent.Status, string(resent.Body))
 		sentLog := app.Do(t, testenv.Request{Method: "GET", Path: "/v1/audit?action=notification_sent", Token: app.Tokens["admin:all"]})
 		require.Equal(t, http.StatusOK, sentLog.Status, string(sentLog.Body))
 		require.Len(t, sentLog.JSON["items"], 1, "the post provider's confirmation is audited, once: a repeated one changes nothing")
 		sentEntry := sentLog.JSON["items"].([]any)[0].(map[string]any)
-		assert.Equal(t, "notification:"+reminder["id"].(string), sentEntry["target"])
+		assert.Equal(t, "notification:"+toSend["id"].(string), sentEntry["target"])
 		assert.Equal(t, "post:post", sentEntry["actor"])
 		assert.Equal(t, "ok", sentEntry["outcome"])
 

@@ -26,5 +26,6 @@ func NewReplayer() (worker.WorkflowReplayer, error) {
 	r.RegisterWorkflowWithOptions(BankIssuance, workflow.RegisterOptions{Name: BankIssuanceWorkflow})
 	r.RegisterWorkflowWithOptions(AbroadIssuance, workflow.RegisterOptions{Name: AbroadIssuanceWorkflow})
 	r.RegisterWorkflowWithOptions(ReplacementCard, workflow.RegisterOptions{Name: ReplacementCardWorkflow})
+	r.RegisterWorkflowWithOptions(Appointment, workflow.RegisterOptions{Name: AppointmentWorkflow})
 	return r, nil
 }

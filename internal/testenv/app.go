@@ -41,6 +41,7 @@ type App struct {
 	TemporalAddress string
 	Temporal        client.Client
 	Config          config.Config
+	Queue           string            // the worker's task queue, the test's own
 	Tokens          map[string]string // "role:scope" → token
 	// LetterKeys is the key directory the worker and the API share
 	// (Config.LetterKeyDir, a temporary directory of the test's own).
@@ -134,7 +135,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	if err := st.UpsertPersons(ctx, people); err != nil {
 		t.Fatal(err)
 	}
-	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg,
+	app := &App{URL: srv.URL, Store: st, TemporalAddress: dev.FrontendHostPort(), Temporal: tc, Config: cfg, Queue: queue,
 		Tokens: map[string]string{}, LetterKeys: keys.Letters, logs: logs, api: deps}
 	for _, p := range [][2]string{{"caseworker", "KBH"}, {"caseworker", "AAR"}, {"embassy", "LONDON"},
 		{"bank", "1234"}, {"post", "post"}, {"admin", "all"}} {

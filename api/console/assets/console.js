@@ -54,6 +54,7 @@
     listSeq: 0,              // the newest list load; an older answer is dropped
     countsSeq: 0,            // the newest counts load; likewise
     detailSeq: 0,            // the newest detail load; likewise
+    daySeq: 0,               // the newest load of the centre's day; likewise
   };
 
   // el finds the one element with a data-testid; the tests drive the same hooks.
@@ -268,7 +269,7 @@
       show('credential-box', canCancel());
       show('signature-box', state.role === 'caseworker');
       show('day-box', state.role === 'caseworker');
-      if (state.role === 'caseworker') await loadDay().catch((err) => fail(err, 'Could not load today\'s appointments'));
+      if (state.role === 'caseworker') await loadDay().catch((err) => fail(err, 'Could not load the appointments'));
       show('fees-box', state.role === 'embassy');
       await loadIssuances(false).catch((err) => fail(err, 'Could not load the issuances'));
       if (state.role === 'embassy') await loadFees().catch((err) => fail(err, 'Could not load the fees'));
@@ -305,6 +306,10 @@
     el('status-filter').value = '';
     el('audit-action').value = '';
     el('audit-body').replaceChildren();
+    el('day-body').replaceChildren();
+    el('day-date').value = '';
+    el('day-title').textContent = 'Today at my centre';
+    closeCheckIn();
     el('issuances-body').replaceChildren();
     el('letters-body').replaceChildren();
     el('tokens-body').replaceChildren();
@@ -1090,20 +1095,44 @@
     el('message').append(x);
   }
 
-  // ---- Today at my centre (caseworkers) -------------------------------------
+  // ---- A day at my centre (caseworkers) ------------------------------------
 
   const clock = new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: 'Europe/Copenhagen' });
+  // A YYYY-MM-DD date is read at noon UTC and shown in UTC: the same day in every time zone.
+  const dayName = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
   // copenhagenDate is today's date in Copenhagen, as YYYY-MM-DD.
   function copenhagenDate() {
     return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Copenhagen', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   }
 
+  // dayDate is the day the card shows: the date input's, today in
+  // Copenhagen when the input is empty (at sign-in, or cleared).
+  function dayDate() {
+    const input = el('day-date');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(input.value)) input.value = copenhagenDate();
+    return input.value;
+  }
+
+  // loadDay lists the centre's appointments of the chosen day; the heading
+  // says which day that is.
   async function loadDay() {
-    const res = await api('GET', `/v1/appointments?date=${copenhagenDate()}`);
+    const date = dayDate();
+    const seq = ++state.daySeq;
+    const epoch = state.epoch;
+    const title = date === copenhagenDate() ? 'Today at my centre' : `${dayName.format(new Date(`${date}T12:00:00Z`))} at my centre`;
+    const res = await api('GET', `/v1/appointments?date=${encodeURIComponent(date)}`);
+    if (seq !== state.daySeq || epoch !== state.epoch) return; // another day was chosen meanwhile, or a sign-out
+    el('day-title').textContent = title;
     const body = el('day-body');
     body.replaceChildren(...res.items.map(dayRow));
     show('day-empty', res.items.length === 0);
+    if (state.checkingIn && !res.items.some((a) => a.id === state.checkingIn.id)) closeCheckIn();
+  }
+
+  function closeCheckIn() {
+    state.checkingIn = null;
+    show('checkin-form', false);
   }
 
   function dayRow(a) {
@@ -1141,8 +1170,7 @@
         check_questions_passed: el('checkin-questions').checked,
       },
     });
-    state.checkingIn = null;
-    show('checkin-form', false);
+    closeCheckIn();
     say(`Checked in: issuance ${iss.id} accepted.`, 'ok');
     await loadDay();
     await loadIssuances(false);
@@ -1167,7 +1195,8 @@
     onSubmit('pickup-form', 'Could not confirm the pickup', confirmPickup);
     onSubmit('signature-form', 'Could not upgrade to public digital signature', upgradeSignature);
     onSubmit('checkin-form', 'Could not check in', checkIn);
-    onClick('day-refresh', 'Could not load today\'s appointments', loadDay);
+    onClick('day-refresh', 'Could not load the appointments', loadDay);
+    el('day-date').addEventListener('change', () => busy(null, 'Could not load the appointments', loadDay));
     el('signout').addEventListener('click', signOut);
     el('status-filter').addEventListener('change', (ev) => {
       state.status = ev.target.value;
