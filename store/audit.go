@@ -25,9 +25,10 @@ import (
 // database. Each entry stores the id of its key (key_id): the first key of
 // NEMID_HASH_KEY writes, every key listed verifies, so a new key can be put
 // first while older entries keep verifying. Entries written before the
-// chain was keyed (key_id '') keep their plain SHA-256 link; audit_head's
-// unkeyed_until bounds them, and none may follow a keyed entry. An entry is written in
-// the same transaction as the action it records: an action that rolls back
+// chain was keyed (an empty key_id) keep their plain SHA-256 link;
+// audit_head's unkeyed_until bounds them, and none may follow a keyed
+// entry (docs/security.md, "The audit log"). An entry is written in the
+// same transaction as the action it records: an action that rolls back
 // leaves no entry, and an entry that fails to write rolls the action back.
 //
 // How a feature audits an action:
@@ -143,7 +144,7 @@ type auditKeysPlugin struct{ keys domain.HashKeys }
 
 const auditKeysPluginName = "nemid:audit-keys"
 
-func (auditKeysPlugin) Name() string               { return auditKeysPluginName }
+func (auditKeysPlugin) Name() string              { return auditKeysPluginName }
 func (auditKeysPlugin) Initialize(*gorm.DB) error { return nil }
 
 // UseHashKeys gives the Store the NEMID_HASH_KEY keys its audit chain is
@@ -294,7 +295,7 @@ func auditEncoding(e AuditEntry) string {
 }
 
 // unkeyedAuditHash is the link of an entry written before the chain was
-// keyed (key_id ''): SHA-256 over the previous hash, a newline and
+// keyed (an empty key_id): SHA-256 over the previous hash, a newline and
 // auditEncoding. VerifyAudit still checks those entries with it; nothing
 // writes it any more.
 func unkeyedAuditHash(prev string, e AuditEntry) string {

@@ -35,7 +35,13 @@ func runAudit(ctx context.Context, args []string) error {
 		return fmt.Errorf("audit log: the chain is broken at seq %d: %s", v.BrokenSeq, v.Reason)
 	}
 	fmt.Printf("audit log: the chain holds: %d entries, head hash %s\n", v.Count, v.HeadHash)
-	if v.Unkeyed > 0 {
+	switch {
+	case v.Unkeyed > 0 && v.Unkeyed == v.Count:
+		// Right after the upgrade; later, a chain rewritten without the key
+		// and its boundary moved (docs/security.md "The audit log").
+		fmt.Printf("warning: no entry is keyed: all %d were linked before the chain was keyed (plain SHA-256); "+
+			"after the first append under this version that number must never grow\n", v.Count)
+	case v.Unkeyed > 0:
 		fmt.Printf("entries 1 to %d were linked before the chain was keyed (plain SHA-256); every later one is keyed\n", v.Unkeyed)
 	}
 	return nil
