@@ -138,3 +138,34 @@ func TestPepperDefeatsADumpAlone(t *testing.T) {
 		t.Fatalf("brute force with the key found %q; the search itself is broken", pw)
 	}
 }
+
+// TestAuditChainMAC: the link is written under the first key and names it;
+// it verifies under that key while it stays in the ring (also second, after
+// a rotation), not under another key, not for another predecessor or
+// entry, and not at all once its key is gone.
+func TestAuditChainMAC(t *testing.T) {
+	old := NewHashKeys("k1", []byte("0123456789abcdef0123456789abcdef"))
+	id, mac := AuditChainMAC(old, "prev", `[1,"x"]`)
+	if id != "k1" || len(mac) != 64 {
+		t.Fatalf("got %q %q, want key k1 and 64 hex digits", id, mac)
+	}
+	rotated, err := ParseHashKeys("k2:" + b64("fedcba9876543210fedcba9876543210") + ",k1:" + b64("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newID, newMAC := AuditChainMAC(rotated, "prev", `[1,"x"]`); newID != "k2" || newMAC == mac {
+		t.Fatalf("after the rotation the new first key links: got %q", newID)
+	}
+	check := func(keys HashKeys, keyID, prev, entry string, wantOK, wantKnown bool) {
+		t.Helper()
+		if ok, known := VerifyAuditChainMAC(keys, keyID, prev, entry, mac); ok != wantOK || known != wantKnown {
+			t.Errorf("verify under %q (%s, %s): got ok=%v known=%v", keyID, prev, entry, ok, known)
+		}
+	}
+	check(old, "k1", "prev", `[1,"x"]`, true, true)
+	check(rotated, "k1", "prev", `[1,"x"]`, true, true)
+	check(rotated, "k2", "prev", `[1,"x"]`, false, true)
+	check(old, "k1", "other", `[1,"x"]`, false, true)
+	check(old, "k1", "prev", `[1,"y"]`, false, true)
+	check(NewHashKeys("k2", []byte("fedcba9876543210fedcba9876543210")), "k1", "prev", `[1,"x"]`, false, false)
+}

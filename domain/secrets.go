@@ -163,7 +163,30 @@ const (
 	labelCPRLookup         = "nemid/cpr-lookup/v1"
 	labelCode              = "nemid/code/v1"
 	labelTemporaryPassword = "nemid/temporary-password/v1"
+	labelAuditChain        = "nemid/audit-chain/v1"
 )
+
+// AuditChainMAC is the keyed link of the audit log's hash chain
+// (store.AppendAudit): HMAC-SHA256, hex, under the first key, over the key's
+// id, the previous entry's hash and the entry's canonical encoding (its
+// seq and every field). It returns the key's id, which the entry stores so
+// that keys can rotate. Without the key no one can compute a link, so a
+// rewritten chain does not verify however its later hashes are recomputed.
+func AuditChainMAC(keys HashKeys, prev, entry string) (keyID, mac string) {
+	p := keys.primary()
+	return p.id, macHex(p.secret, labelAuditChain, p.id, prev, entry)
+}
+
+// VerifyAuditChainMAC reports whether mac is the AuditChainMAC of prev and
+// entry under the key keyID names (constant time); known is false when keys
+// holds no key of that id, and then ok is false too.
+func VerifyAuditChainMAC(keys HashKeys, keyID, prev, entry, mac string) (ok, known bool) {
+	secret, known := keys.byID(keyID)
+	if !known {
+		return false, false
+	}
+	return constantTimeEqual(macHex(secret, labelAuditChain, keyID, prev, entry), mac), true
+}
 
 // CodeMAC is the keyed HMAC-SHA256 stored for one code of a card, as
 // "<key id>:<hex>" under the first key: a 6-digit code has too few values

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/store"
 )
 
 type audited struct{ actor, action, target string }
@@ -181,6 +182,12 @@ func TestAuditRecordsStaffActions(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, v.Holds(), "broken at %d: %s", v.BrokenSeq, v.Reason)
 		assert.Equal(t, int64(len(all)), v.Count)
+		assert.Zero(t, v.Unkeyed, "every entry is linked under NEMID_HASH_KEY, by the API and by the worker")
+		keyed, _, err := app.Store.ListAudit(context.Background(), store.AuditFilter{Limit: 500})
+		require.NoError(t, err)
+		for _, e := range keyed {
+			assert.Equal(t, app.Store.HashKeys().PrimaryID(), e.KeyID, "entry %d (%s) names the key that wrote it", e.Seq, e.Action)
+		}
 
 		// No CPR (with or without its dash), no printed secret, no token, no
 		// document number in the log.

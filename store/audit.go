@@ -12,14 +12,23 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/workflows"
 )
 
 // The audit log (DESIGN.md §8) is append-only and hash-chained: each
-// entry's hash is SHA-256 over the previous entry's hash and a canonical
-// encoding of its own fields, so editing, deleting or reordering a row
-// breaks the chain from that row on (VerifyAudit). An entry is written in
-// the same transaction as the action it records: an action that rolls back
+// entry's hash is an HMAC-SHA256 under a NEMID_HASH_KEY key over the
+// previous entry's hash and a canonical encoding of its own seq and fields
+// (domain.AuditChainMAC), so editing, deleting or reordering a row breaks
+// the chain from that row on (VerifyAudit) — also for someone who can write
+// the database and recomputes every later hash, since the key is not in the
+// database. Each entry stores the id of its key (key_id): the first key of
+// NEMID_HASH_KEY writes, every key listed verifies, so a new key can be put
+// first while older entries keep verifying. Entries written before the
+// chain was keyed (an empty key_id) keep their plain SHA-256 link;
+// audit_head's unkeyed_until bounds them, and none may follow a keyed
+// entry (docs/security.md, "The audit log"). An entry is written in the
+// same transaction as the action it records: an action that rolls back
 // leaves no entry, and an entry that fails to write rolls the action back.
 //
 // How a feature audits an action:
@@ -111,7 +120,10 @@ type AuditEntry struct {
 	Action    string
 	Target    string
 	Outcome   string
-	Hash      string
+	// KeyID names the NEMID_HASH_KEY key of Hash; "" for an entry written
+	// before the chain was keyed (a plain SHA-256 link). Not in the API.
+	KeyID string
+	Hash  string
 	// TokenID names the acting token. When ActorName is nil, AppendAudit
 	// takes the name from it (tokenName). Not stored: the name is.
 	TokenID string `gorm:"-"`
@@ -123,6 +135,40 @@ func (AuditEntry) TableName() string { return "audit_log" }
 // transaction, where the entry could not share the action's fate.
 var ErrNotInTransaction = errors.New("audit entries are appended inside the action's transaction")
 
+// ErrNoAuditKey: the Store has no NEMID_HASH_KEY (UseHashKeys) to link an
+// entry with, or to verify the chain's keyed entries with.
+var ErrNoAuditKey = errors.New("audit: the chain is keyed and this process has no NEMID_HASH_KEY (store.UseHashKeys)")
+
+// auditKeysPlugin carries NEMID_HASH_KEY to AppendAudit, which is handed
+// only a transaction: gorm shares its Config's plugins with every session
+// and transaction of one database handle, so any transaction of the Store
+// finds its keys.
+type auditKeysPlugin struct{ keys domain.HashKeys }
+
+const auditKeysPluginName = "nemid:audit-keys"
+
+func (auditKeysPlugin) Name() string              { return auditKeysPluginName }
+func (auditKeysPlugin) Initialize(*gorm.DB) error { return nil }
+
+// UseHashKeys gives the Store the NEMID_HASH_KEY keys its audit chain is
+// linked with (the first) and verified with (all). Call it once after
+// Open, before the Store is used; a process that appends audit entries or
+// verifies the chain needs it.
+func (s *Store) UseHashKeys(keys domain.HashKeys) {
+	s.db.Config.Plugins[auditKeysPluginName] = auditKeysPlugin{keys: keys}
+}
+
+// HashKeys are the keys UseHashKeys gave the Store (none when it was not
+// called).
+func (s *Store) HashKeys() domain.HashKeys { return auditKeysOf(s.db) }
+
+func auditKeysOf(db *gorm.DB) domain.HashKeys {
+	if p, ok := db.Config.Plugins[auditKeysPluginName].(auditKeysPlugin); ok {
+		return p.keys
+	}
+	return domain.HashKeys{}
+}
+
 // AppendAudit appends e to the chain inside tx, which must be a
 // transaction (gorm's Transaction callback handle). Call it as the
 // transaction's last write: it holds the chain's head until tx ends.
@@ -132,6 +178,10 @@ func AppendAudit(tx *gorm.DB, e AuditEntry) error {
 	}
 	if err := validAuditEntry(e); err != nil {
 		return err
+	}
+	keys := auditKeysOf(tx)
+	if keys.Empty() {
+		return ErrNoAuditKey
 	}
 	if e.Outcome == "" {
 		e.Outcome = AuditOK
@@ -157,7 +207,7 @@ func AppendAudit(tx *gorm.DB, e AuditEntry) error {
 	// Taken under the head's lock, so at never runs backwards along seq
 	// within one clock.
 	e.Seq, e.At = head.Seq+1, time.Now().UTC().Truncate(time.Microsecond)
-	e.Hash = auditHash(head.Hash, e)
+	e.KeyID, e.Hash = domain.AuditChainMAC(keys, head.Hash, auditEncoding(e))
 	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
@@ -235,20 +285,48 @@ func Steps(steps ...TxStep) TxStep {
 // databases keep, so the hash is computed over what is read back.
 const auditTimeLayout = "2006-01-02T15:04:05.000000Z"
 
-// auditHash chains an entry to the previous entry's hash: SHA-256 over the
-// previous hash, a newline and the entry's fields as a JSON array (seq, at,
-// actor, actor_name or null, action, target, outcome).
-func auditHash(prev string, e AuditEntry) string {
+// auditEncoding is an entry's seq and fields as a JSON array (seq, at,
+// actor, actor_name or null, action, target, outcome): what its link
+// covers besides the previous hash.
+func auditEncoding(e AuditEntry) string {
 	fields := []any{e.Seq, e.At.UTC().Format(auditTimeLayout), e.Actor, e.ActorName, e.Action, e.Target, e.Outcome}
 	b, err := json.Marshal(fields)
 	if err != nil {
 		panic(err) // strings, an int and a nil-able string always marshal
 	}
+	return string(b)
+}
+
+// unkeyedAuditHash is the link of an entry written before the chain was
+// keyed (an empty key_id): SHA-256 over the previous hash, a newline and
+// auditEncoding. VerifyAudit still checks those entries with it; nothing
+// writes it any more.
+func unkeyedAuditHash(prev string, e AuditEntry) string {
 	h := sha256.New()
 	h.Write([]byte(prev))
 	h.Write([]byte{'\n'})
-	h.Write(b)
+	h.Write([]byte(auditEncoding(e)))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// auditLink checks e's stored hash against its predecessor's: the keyed
+// link under the key it names, or, for an entry from before the keying,
+// the plain one. It returns why not, or "".
+func auditLink(keys domain.HashKeys, prev string, e AuditEntry) string {
+	if e.KeyID == "" {
+		if unkeyedAuditHash(prev, e) != e.Hash {
+			return fmt.Sprintf("entry %d (written before the chain was keyed) does not hash to its stored hash with its predecessor's: edited, reordered, or its predecessor was", e.Seq)
+		}
+		return ""
+	}
+	ok, known := domain.VerifyAuditChainMAC(keys, e.KeyID, prev, auditEncoding(e), e.Hash)
+	if !known {
+		return fmt.Sprintf("entry %d is linked under key %q, which NEMID_HASH_KEY does not hold (keep every key that wrote entries in NEMID_HASH_KEY)", e.Seq, e.KeyID)
+	}
+	if !ok {
+		return fmt.Sprintf("entry %d's stored hash is not its link to its predecessor under key %q: edited, reordered, its predecessor was, or the chain was recomputed without the key", e.Seq, e.KeyID)
+	}
+	return ""
 }
 
 // AuditFilter selects a page of the log, newest first.
@@ -286,10 +364,12 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, boo
 	return rows, more, nil
 }
 
-// AuditVerdict is what VerifyAudit found: the entries checked, the head
-// hash, and the first broken seq (0 when the chain holds) with why.
+// AuditVerdict is what VerifyAudit found: the entries checked, how many of
+// them were written before the chain was keyed, the head hash, and the
+// first broken seq (0 when the chain holds) with why.
 type AuditVerdict struct {
 	Count     int64
+	Unkeyed   int64
 	HeadHash  string
 	BrokenSeq int64
 	Reason    string
@@ -300,12 +380,19 @@ func (v AuditVerdict) Holds() bool { return v.BrokenSeq == 0 }
 
 const verifyBatch = 1000
 
-// VerifyAudit walks the log in seq order and recomputes every hash from
-// its predecessor: the first entry whose seq is missing, out of place or
-// whose hash does not follow is the broken one. The walk ends at the head
-// read first, so appends meanwhile do not disturb it; an entry beyond the
-// head (which no append leaves) is broken too.
+// VerifyAudit walks the log in seq order and recomputes every link from
+// its predecessor under the key the entry names: the first entry whose seq
+// is missing, out of place or whose hash does not follow is the broken
+// one. An entry without a key id is broken past the keying boundary
+// (audit_head.unkeyed_until) and after any keyed entry: that is a chain
+// recomputed without the key. The walk ends at the head read first, so
+// appends meanwhile do not disturb it; an entry beyond the head (which no
+// append leaves) is broken too. It needs the keys (UseHashKeys).
 func (s *Store) VerifyAudit(ctx context.Context) (AuditVerdict, error) {
+	keys := s.HashKeys()
+	if keys.Empty() {
+		return AuditVerdict{}, ErrNoAuditKey
+	}
 	head, err := s.auditHead(ctx)
 	if err != nil {
 		return AuditVerdict{}, err
@@ -315,7 +402,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditVerdict, error) {
 		v.BrokenSeq, v.Reason = seq, fmt.Sprintf(why, args...)
 		return v, nil
 	}
-	prev, next := "", int64(1)
+	prev, next, keyed := "", int64(1), false
 	for next <= head.Seq {
 		var rows []AuditEntry
 		err := s.db.WithContext(ctx).Where("seq >= ? AND seq <= ?", next, head.Seq).Order("seq").Limit(verifyBatch).Find(&rows).Error
@@ -329,8 +416,19 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditVerdict, error) {
 			if e.Seq != next {
 				return broken(next, "entry %d is missing (the next entry is %d)", next, e.Seq)
 			}
-			if got := auditHash(prev, e); got != e.Hash {
-				return broken(e.Seq, "entry %d does not hash to its stored hash with its predecessor's: edited, reordered, or its predecessor was", e.Seq)
+			if e.KeyID == "" && keyed {
+				return broken(e.Seq, "entry %d has no key after keyed entries: the chain was recomputed without the key", e.Seq)
+			}
+			if e.KeyID == "" && e.Seq > head.UnkeyedUntil {
+				return broken(e.Seq, "entry %d has no key, but every entry after seq %d is keyed: the chain was recomputed without the key", e.Seq, head.UnkeyedUntil)
+			}
+			if why := auditLink(keys, prev, e); why != "" {
+				return broken(e.Seq, "%s", why)
+			}
+			if e.KeyID == "" {
+				v.Unkeyed++
+			} else {
+				keyed = true
 			}
 			prev, next = e.Hash, next+1
 			v.Count++
@@ -354,13 +452,14 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditVerdict, error) {
 }
 
 type auditHeadRow struct {
-	Seq  int64
-	Hash string
+	Seq          int64
+	Hash         string
+	UnkeyedUntil int64 // the last seq written before the chain was keyed
 }
 
 func (s *Store) auditHead(ctx context.Context) (auditHeadRow, error) {
 	var rows []auditHeadRow
-	if err := s.db.WithContext(ctx).Raw("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw("SELECT seq, hash, unkeyed_until FROM audit_head WHERE id = 1").Scan(&rows).Error; err != nil {
 		return auditHeadRow{}, fmt.Errorf("read the audit chain head: %w", err)
 	}
 	if len(rows) != 1 {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/opennemid/nemid/domain"
 )
 
 // An entry appended outside a transaction could outlive a failed action,
@@ -19,6 +21,7 @@ func TestAppendAuditOnlyInsideATransaction(t *testing.T) {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	st.UseHashKeys(domain.NewHashKeys("test", make([]byte, 32)))
 	e := AuditEntry{Actor: "admin:all", Action: AuditCredentialUnlocked, Target: CredentialTarget("123456789")}
 	if err := AppendAudit(st.db.WithContext(ctx), e); !errors.Is(err, ErrNotInTransaction) {
 		t.Fatalf("outside a transaction: got %v, want ErrNotInTransaction", err)

@@ -2,8 +2,14 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 )
@@ -99,8 +106,9 @@ func TestAuditVerifyNamesTheFirstBrokenSeq(t *testing.T) {
 		{"the first entry deleted", []string{"DELETE FROM audit_log WHERE seq = 1"}, 1},
 		{"two swapped entries", []string{"UPDATE audit_log SET seq = -1 WHERE seq = 3", "UPDATE audit_log SET seq = 3 WHERE seq = 4",
 			"UPDATE audit_log SET seq = 4 WHERE seq = -1"}, 3},
-		{"an entry appended past the head", []string{"INSERT INTO audit_log (seq, at, actor, action, target, outcome, hash) " +
-			"SELECT 6, at, actor, action, target, outcome, hash FROM audit_log WHERE seq = 5"}, 6},
+		{"an entry appended past the head", []string{"INSERT INTO audit_log (seq, at, actor, action, target, outcome, key_id, hash) " +
+			"SELECT 6, at, actor, action, target, outcome, key_id, hash FROM audit_log WHERE seq = 5"}, 6},
+		{"an entry's key id changed", []string{"UPDATE audit_log SET key_id = 'other' WHERE seq = 3"}, 3},
 	}
 	for _, b := range testenv.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -186,4 +194,250 @@ func TestListAuditFilters(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, more)
 	assert.Len(t, rows, 2)
+}
+
+// unkeyedHash is the chain's link before it was keyed, as docs/security.md
+// described it: SHA-256 over the previous hash, a newline and the JSON
+// array of the entry's fields. An attacker with write access to the
+// database and no key computes exactly this.
+func unkeyedHash(prev string, e store.AuditEntry) string {
+	b, err := json.Marshal([]any{e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.Actor, e.ActorName, e.Action, e.Target, e.Outcome})
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(append([]byte(prev+"\n"), b...))
+	return hex.EncodeToString(sum[:])
+}
+
+// rewriteFrom is the attack on a chain without a key: edit entry seq
+// (edit changes it in memory, set is the SQL that stores the change), then
+// recompute the hash of it and of every later entry with the unkeyed
+// scheme and move the head to the new last hash, so that every link of the
+// plain chain follows again.
+func rewriteFrom(t *testing.T, st *store.Store, seq int64, set string, edit func(*store.AuditEntry)) {
+	t.Helper()
+	ctx := context.Background()
+	rows, _, err := st.ListAudit(ctx, store.AuditFilter{Limit: 1000})
+	require.NoError(t, err)
+	slices.Reverse(rows) // oldest first
+	prev := ""
+	for _, e := range rows {
+		if e.Seq == seq {
+			edit(&e)
+			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET "+set+" WHERE seq = ?", seq)
+			require.NoError(t, err)
+		}
+		if e.Seq >= seq {
+			e.Hash = unkeyedHash(prev, e)
+			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET hash = ? WHERE seq = ?", e.Hash, e.Seq)
+			require.NoError(t, err)
+		}
+		prev = e.Hash
+	}
+	_, err = st.ExecForTests(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
+	require.NoError(t, err)
+}
+
+// TestAuditChainResistsARewriteWithoutTheKey: someone who can write the
+// database edits an entry and recomputes every later hash and the head the
+// way the chain was computed before it was keyed (what they can do without
+// the key); verify still names the edited entry, whether they leave the
+// key ids or clear them (pretending the entries predate the keying), on
+// both databases.
+func TestAuditChainResistsARewriteWithoutTheKey(t *testing.T) {
+	cases := []struct {
+		name string
+		from int64
+		set  string
+		edit func(*store.AuditEntry)
+	}{
+		{"a field edited, later hashes recomputed", 2, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" }},
+		{"a field edited, later hashes recomputed and their key ids cleared", 2, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" }},
+		{"the last entry edited and rehashed", 5, "outcome = 'refused'", func(e *store.AuditEntry) { e.Outcome = "refused" }},
+		{"the first entry edited, everything rehashed without key ids", 1, "actor = 'admin:all'", func(e *store.AuditEntry) { e.Actor = "admin:all" }},
+	}
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					st := b.Open(t)
+					ctx := context.Background()
+					appendN(t, st, 5)
+					if strings.Contains(tc.name, "key ids") {
+						_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= ?", tc.from)
+						require.NoError(t, err)
+					}
+					rewriteFrom(t, st, tc.from, tc.set, tc.edit)
+					v, err := st.VerifyAudit(ctx)
+					require.NoError(t, err)
+					assert.Equal(t, tc.from, v.BrokenSeq, "the edited entry is named: %s", v.Reason)
+				})
+			}
+		})
+	}
+}
+
+// unkeyedEntries writes n entries the way the log was written before the
+// chain was keyed (plain SHA-256 links, no key id) into st, migrated up to
+// the version before the keying: the database an upgrade starts from.
+func unkeyedEntries(t *testing.T, st *store.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	prev := ""
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	for i := 1; i <= n; i++ {
+		e := entry(i)
+		e.Seq, e.At, e.Outcome = int64(i), at.Add(time.Duration(i)*time.Millisecond), store.AuditOK
+		e.Hash = unkeyedHash(prev, e)
+		_, err := st.ExecForTests(ctx, "INSERT INTO audit_log (seq, at, actor, actor_name, action, target, outcome, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			e.Seq, e.At, e.Actor, e.ActorName, e.Action, e.Target, e.Outcome, e.Hash)
+		require.NoError(t, err)
+		prev = e.Hash
+	}
+	_, err := st.ExecForTests(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", n, prev)
+	require.NoError(t, err)
+}
+
+// keyIDs are the entries' key ids in seq order.
+func keyIDs(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	rows, _, err := st.ListAudit(context.Background(), store.AuditFilter{Limit: 1000})
+	require.NoError(t, err)
+	slices.Reverse(rows)
+	out := []string{}
+	for _, e := range rows {
+		out = append(out, e.KeyID)
+	}
+	return out
+}
+
+// TestAuditChainAcrossTheKeying: a database with entries written before
+// the chain was keyed, upgraded, then appended to, verifies whole: the old
+// entries by their plain links, the new ones under the key, the first new
+// one linked to the last old hash. A rewrite of the new part without the
+// key, or an unkeyed entry past the boundary, is still found; an old entry
+// edited and rehashed is found at the first keyed entry, whose link covers
+// its predecessor's hash. Both databases.
+func TestAuditChainAcrossTheKeying(t *testing.T) {
+	upgraded := func(t *testing.T, b testenv.Backend) *store.Store {
+		st := b.Empty(t)
+		ctx := context.Background()
+		require.NoError(t, st.MigrateBeforeForTest(ctx, 17))
+		unkeyedEntries(t, st, 3)
+		require.NoError(t, st.Migrate(ctx))
+		st.UseHashKeys(testenv.HashKeys())
+		for i := range 3 {
+			require.NoError(t, st.Audited(ctx, entry(10+i), nil))
+		}
+		return st
+	}
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			t.Run("whole", func(t *testing.T) {
+				st := upgraded(t, b)
+				v, err := st.VerifyAudit(ctx)
+				require.NoError(t, err)
+				require.True(t, v.Holds(), "broken at %d: %s", v.BrokenSeq, v.Reason)
+				assert.Equal(t, int64(6), v.Count)
+				assert.Equal(t, int64(3), v.Unkeyed)
+				assert.Equal(t, []string{"", "", "", "test", "test", "test"}, keyIDs(t, st))
+			})
+			t.Run("a keyed entry rewritten without the key", func(t *testing.T) {
+				st := upgraded(t, b)
+				_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= 5")
+				require.NoError(t, err)
+				rewriteFrom(t, st, 5, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+				v, err := st.VerifyAudit(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, int64(5), v.BrokenSeq, v.Reason)
+			})
+			t.Run("every keyed entry rewritten without the key", func(t *testing.T) {
+				st := upgraded(t, b)
+				_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = ''")
+				require.NoError(t, err)
+				rewriteFrom(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+				v, err := st.VerifyAudit(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, int64(4), v.BrokenSeq, v.Reason)
+			})
+			t.Run("an old entry edited and the rest rehashed", func(t *testing.T) {
+				st := upgraded(t, b)
+				rewriteFrom(t, st, 2, "outcome = 'refused'", func(e *store.AuditEntry) { e.Outcome = "refused" })
+				v, err := st.VerifyAudit(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, int64(4), v.BrokenSeq, "the first keyed entry no longer links: %s", v.Reason)
+			})
+			t.Run("a process of the previous version cannot append", func(t *testing.T) {
+				st := upgraded(t, b)
+				// Its insert names no key id: refused, so its action rolls back
+				// rather than leaving an unkeyed entry past the boundary.
+				_, err := st.ExecForTests(ctx, "INSERT INTO audit_log (seq, at, actor, actor_name, action, target, outcome, hash) "+
+					"SELECT 7, at, actor, actor_name, action, target, outcome, hash FROM audit_log WHERE seq = 6")
+				require.Error(t, err)
+			})
+			t.Run("an old entry edited", func(t *testing.T) {
+				st := upgraded(t, b)
+				_, err := st.ExecForTests(ctx, "UPDATE audit_log SET actor = 'admin:all' WHERE seq = 2")
+				require.NoError(t, err)
+				v, err := st.VerifyAudit(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, int64(2), v.BrokenSeq, v.Reason)
+			})
+		})
+	}
+}
+
+// TestAuditChainAcrossAKeyRotation: a new key put first in NEMID_HASH_KEY,
+// the old one kept second: new entries are linked under the new key, the
+// old ones still verify under theirs, and the chain is whole across the
+// rotation; without the old key the first entry it linked is named.
+func TestAuditChainAcrossAKeyRotation(t *testing.T) {
+	newKey := base64.StdEncoding.EncodeToString([]byte("the-rotated-in-hash-key-32-bytes-long"))
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			ctx := context.Background()
+			appendN(t, st, 3)
+			rotated, err := domain.ParseHashKeys("k2:" + newKey + "," + testenv.HashKeyEnv)
+			require.NoError(t, err)
+			st.UseHashKeys(rotated)
+			appendN(t, st, 2)
+			assert.Equal(t, []string{"test", "test", "test", "k2", "k2"}, keyIDs(t, st))
+			v, err := st.VerifyAudit(ctx)
+			require.NoError(t, err)
+			require.True(t, v.Holds(), "broken at %d: %s", v.BrokenSeq, v.Reason)
+			assert.Equal(t, int64(5), v.Count)
+
+			onlyNew, err := domain.ParseHashKeys("k2:" + newKey)
+			require.NoError(t, err)
+			st.UseHashKeys(onlyNew)
+			v, err = st.VerifyAudit(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), v.BrokenSeq, v.Reason)
+			assert.Contains(t, v.Reason, `key "test"`)
+
+			// A rewrite under the old key's id, without the old key, fails too.
+			st.UseHashKeys(rotated)
+			rewriteFrom(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+			v, err = st.VerifyAudit(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, int64(4), v.BrokenSeq, v.Reason)
+		})
+	}
+}
+
+// TestAppendAuditNeedsTheKey: a Store without NEMID_HASH_KEY appends
+// nothing (the action rolls back) and does not verify.
+func TestAppendAuditNeedsTheKey(t *testing.T) {
+	st := testenv.SQLite(t)
+	ctx := context.Background()
+	st.UseHashKeys(domain.HashKeys{})
+	err := st.Audited(ctx, entry(1), nil)
+	require.ErrorIs(t, err, store.ErrNoAuditKey)
+	_, err = st.VerifyAudit(ctx)
+	require.ErrorIs(t, err, store.ErrNoAuditKey)
+	var n int64
+	require.NoError(t, st.ScanForTests(ctx, &n, "SELECT COUNT(*) FROM audit_log"))
+	assert.Zero(t, n)
 }

@@ -82,6 +82,17 @@ func (s *Store) MigrateLegacyForTest(ctx context.Context, upTo int) error {
 	return nil
 }
 
+// MigrateBeforeForTest applies the migrations before version v (the
+// database an upgrade to v starts from).
+func (s *Store) MigrateBeforeForTest(ctx context.Context, v int64) error {
+	p, _, err := s.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, v-1)
+	return err
+}
+
 // MigrationVersionsForTest are the versions of the migration files, in
 // order. Branches take their numbers in advance, so a branch may lack some.
 func MigrationVersionsForTest() ([]int, error) {

@@ -3,13 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 )
@@ -18,6 +25,13 @@ import (
 // operator would: DATABASE_URL for Postgres, NEMID_DATA_DIR for SQLite.
 func runOn(t *testing.T, st *store.Store, args ...string) (string, error) {
 	t.Helper()
+	return runOnWithKey(t, st, testenv.HashKeyEnv, args...)
+}
+
+// runOnWithKey is runOn with NEMID_HASH_KEY set to key ("": unset).
+func runOnWithKey(t *testing.T, st *store.Store, key string, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv("NEMID_HASH_KEY", key)
 	loc := testenv.Location(t, st)
 	if st.Dialect() == "postgres" {
 		t.Setenv("DATABASE_URL", loc)
@@ -80,4 +94,103 @@ func TestAuditVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditVerifyWithTheKey: the chain is keyed, so `nemid audit verify`
+// reads NEMID_HASH_KEY (in dev the key `nemid dev` generated into
+// NEMID_DATA_DIR). An entry edited with every later hash and the head
+// recomputed the way an attacker without the key can (plain SHA-256, key
+// ids cleared or not) is named; after a rotation (new key first, old
+// second) old and new entries verify, and without the old key the first
+// entry it linked is named. Both databases.
+func TestAuditVerifyWithTheKey(t *testing.T) {
+	ctx := context.Background()
+	newKey := "k2:" + base64.StdEncoding.EncodeToString([]byte("a-new-hash-key-for-the-rotation-test"))
+	fill := func(t *testing.T, st *store.Store, n int) {
+		for i := range n {
+			require.NoError(t, st.Audited(ctx, store.AuditEntry{Actor: "post:post", Action: store.AuditLetterDispatched,
+				Target: store.LetterTarget(string(rune('a' + i)))}, nil))
+		}
+	}
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			for _, clear := range []bool{false, true} {
+				name := "an entry edited and the chain recomputed without the key"
+				if clear {
+					name += ", key ids cleared"
+				}
+				t.Run(name, func(t *testing.T) {
+					st := b.Open(t)
+					fill(t, st, 4)
+					if clear {
+						_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= 2")
+						require.NoError(t, err)
+					}
+					rehashWithoutKey(t, st, 2, "actor = 'admin:all'", func(e *store.AuditEntry) { e.Actor = "admin:all" })
+					_, err := runOn(t, st, "audit", "verify")
+					require.Error(t, err)
+					assert.Contains(t, err.Error(), "broken at seq 2:")
+				})
+			}
+			t.Run("no key", func(t *testing.T) {
+				st := b.Open(t)
+				fill(t, st, 1)
+				_, err := runOnWithKey(t, st, "", "audit", "verify")
+				require.ErrorContains(t, err, "NEMID_HASH_KEY")
+			})
+			t.Run("a rotated key", func(t *testing.T) {
+				st := b.Open(t)
+				fill(t, st, 2)
+				rotated, err := domain.ParseHashKeys(newKey + "," + testenv.HashKeyEnv)
+				require.NoError(t, err)
+				st.UseHashKeys(rotated)
+				fill(t, st, 2)
+				out, err := runOnWithKey(t, st, newKey+","+testenv.HashKeyEnv, "audit", "verify")
+				require.NoError(t, err)
+				assert.Contains(t, out, "the chain holds: 4 entries")
+				_, err = runOnWithKey(t, st, newKey, "audit", "verify")
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "broken at seq 1:")
+			})
+		})
+	}
+	t.Run("the dev key", func(t *testing.T) {
+		st := testenv.SQLite(t)
+		fill(t, st, 2)
+		dir := testenv.Location(t, st)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "hash.key"), []byte(testenv.HashKeyEnv+"\n"), 0o600))
+		out, err := runOnWithKey(t, st, "", "audit", "verify")
+		require.NoError(t, err)
+		assert.Contains(t, out, "the chain holds: 2 entries")
+	})
+}
+
+// rehashWithoutKey is what someone who can write the database but has no
+// key does: edit entry seq, then recompute its hash, every later one and
+// the head's with the plain SHA-256 link of docs/security.md.
+func rehashWithoutKey(t *testing.T, st *store.Store, seq int64, set string, edit func(*store.AuditEntry)) {
+	t.Helper()
+	ctx := context.Background()
+	rows, _, err := st.ListAudit(ctx, store.AuditFilter{Limit: 1000})
+	require.NoError(t, err)
+	slices.Reverse(rows)
+	prev := ""
+	for _, e := range rows {
+		if e.Seq == seq {
+			edit(&e)
+			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET "+set+" WHERE seq = ?", seq)
+			require.NoError(t, err)
+		}
+		if e.Seq >= seq {
+			b, err := json.Marshal([]any{e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.Actor, e.ActorName, e.Action, e.Target, e.Outcome})
+			require.NoError(t, err)
+			sum := sha256.Sum256(append([]byte(prev+"\n"), b...))
+			e.Hash = hex.EncodeToString(sum[:])
+			_, err = st.ExecForTests(ctx, "UPDATE audit_log SET hash = ? WHERE seq = ?", e.Hash, e.Seq)
+			require.NoError(t, err)
+		}
+		prev = e.Hash
+	}
+	_, err = st.ExecForTests(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
+	require.NoError(t, err)
 }

@@ -181,6 +181,7 @@ func (b *bench) startAPI(ctx context.Context) error {
 		return err
 	}
 	b.hashKey = keys.Hash.Lookup()
+	b.st.UseHashKeys(keys.Hash)            // the audited searches link the audit chain
 	log := telemetry.NewLogger(io.Discard) // formatted as in production, written nowhere
 	tc, err := client.NewLazyClient(client.Options{HostPort: cfg.TemporalAddress})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/opennemid/nemid/domain"
+	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/register"
 	"github.com/opennemid/nemid/store"
 )
@@ -26,6 +27,9 @@ func runCaptured(t *testing.T, dataDir string, args ...string) (string, error) {
 	t.Helper()
 	t.Setenv("NEMID_DATA_DIR", dataDir)
 	t.Setenv("DATABASE_URL", "")
+	if os.Getenv("NEMID_HASH_KEY") == "" {
+		t.Setenv("NEMID_HASH_KEY", testenv.HashKeyEnv) // token and oidc commands append to the keyed audit log
+	}
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	stdout := os.Stdout

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/opennemid/nemid/internal/testenv"
 	"github.com/opennemid/nemid/store"
 )
 
@@ -116,6 +117,7 @@ func TestDevDemoClientIsReused(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = st.Close() })
 		require.NoError(t, st.Migrate(ctx))
+		st.UseHashKeys(testenv.HashKeys()) // as nemid dev's store has NEMID_HASH_KEY: registering is audited
 		return st
 	}
 	st := open("nemid.db")

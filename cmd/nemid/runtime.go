@@ -15,6 +15,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/opennemid/nemid/api"
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/internal/wiring"
@@ -43,10 +44,23 @@ func loadConfig(dev bool) (config.Config, error) {
 	return cfg, cfg.RequireKeys()
 }
 
+// openStore opens the configured database with NEMID_HASH_KEY, which links
+// and verifies the audit chain; without it, appending an audit entry fails
+// (store.ErrNoAuditKey).
 func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	var keys domain.HashKeys
+	if cfg.HashKey != "" {
+		var err error
+		if keys, err = cfg.HashKeys(); err != nil {
+			return nil, err
+		}
+	}
 	st, err := store.Open(cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	if !keys.Empty() {
+		st.UseHashKeys(keys)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -51,11 +51,20 @@ func runMigrate(ctx context.Context) error {
 	return nil
 }
 
-// loadConfigForTools reads the configuration without requiring keys.
-func loadConfigForTools() (config.Config, error) { return config.FromEnv() }
+// loadConfigForTools reads the configuration without requiring keys;
+// NEMID_HASH_KEY, when unset, is the dev key in NEMID_DATA_DIR if `nemid
+// dev` generated one (the commands that append to the audit log, and
+// `nemid audit verify`, need it).
+func loadConfigForTools() (config.Config, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.UseDevHashKey()
+}
 
 // migratedStore opens the configured database and brings its schema up to
-// date; the operator tools need no keys.
+// date; only the tools that append to the audit log need NEMID_HASH_KEY.
 func migratedStore(ctx context.Context) (*store.Store, error) {
 	cfg, err := loadConfigForTools()
 	if err != nil {

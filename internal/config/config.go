@@ -168,6 +168,25 @@ func (c *Config) EnsureDevKeys() error {
 	return nil
 }
 
+// UseDevHashKey fills a missing HashKey from the key `nemid dev` generated
+// into DataDir (hash.key), when there is one: the operator commands run
+// against a dev database with its key. It creates nothing, so a command
+// never links or verifies the audit chain under a key of its own making.
+func (c *Config) UseDevHashKey() error {
+	if c.HashKey != "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(c.DataDir, "hash.key"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the dev hash key: %w", err)
+	}
+	c.HashKey = strings.TrimSpace(string(b))
+	return nil
+}
+
 func keyFile(path string, encode func([]byte) string) (string, error) {
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil

@@ -84,6 +84,7 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.UseHashKeys(keys.Hash)
 	logs := &lockedWriter{w: &bytes.Buffer{}}
 	log := telemetry.NewLoggerAt(logs, slog.LevelInfo)
 	reg := prometheus.NewRegistry()

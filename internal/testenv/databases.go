@@ -12,8 +12,24 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver used to create and drop test databases
 
+	"github.com/opennemid/nemid/domain"
 	"github.com/opennemid/nemid/store"
 )
+
+// HashKeyEnv is the NEMID_HASH_KEY of the stores Open returns (a fixed test
+// key, id "test"): a command run against a test database with it in its
+// environment links and verifies the same audit chain. NewApp gives the
+// store its own keys instead.
+const HashKeyEnv = "test:dGVzdC1vbmx5LWhhc2gta2V5LW5vdC1hLXNlY3JldC0zMmI="
+
+// HashKeys are HashKeyEnv parsed.
+func HashKeys() domain.HashKeys {
+	k, err := domain.ParseHashKeys(HashKeyEnv)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 // Backend is one database the same tests run against.
 type Backend struct {
@@ -116,6 +132,7 @@ func migrated(t testing.TB, st *store.Store) *store.Store {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	st.UseHashKeys(HashKeys())
 	t.Cleanup(func() { _ = st.Close() })
 	return st
 }
@@ -141,6 +158,7 @@ func Reopen(t *testing.T, st *store.Store) *store.Store {
 	if err != nil {
 		t.Fatalf("reopen the database: %v", err)
 	}
+	again.UseHashKeys(st.HashKeys()) // a second process of the same deployment: the same NEMID_HASH_KEY
 	t.Cleanup(func() { _ = again.Close() })
 	return again
 }
