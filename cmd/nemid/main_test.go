@@ -27,7 +27,7 @@ func runCaptured(t *testing.T, dataDir string, args ...string) (string, error) {
 	t.Helper()
 	t.Setenv("NEMID_DATA_DIR", dataDir)
 	t.Setenv("DATABASE_URL", "")
-	if os.Getenv("NEMID_HASH_KEY") == "" {
+	if _, set := os.LookupEnv("NEMID_HASH_KEY"); !set {
 		t.Setenv("NEMID_HASH_KEY", testenv.HashKeyEnv) // token and oidc commands append to the keyed audit log
 	}
 	r, w, err := os.Pipe()
@@ -40,6 +40,27 @@ func runCaptured(t *testing.T, dataDir string, args ...string) (string, error) {
 	var out bytes.Buffer
 	_, _ = io.Copy(&out, r)
 	return out.String(), runErr
+}
+
+// TestToolsOnAFreshDevDirectoryWithoutAKey: on a fresh dev data directory
+// and no NEMID_HASH_KEY, the audited operator commands make the dev key
+// `nemid dev` would, and the chain they write verifies with it.
+func TestToolsOnAFreshDevDirectoryWithoutAKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("NEMID_HASH_KEY", "")
+	_, err := runCaptured(t, dir, "token", "create", "--role", "admin", "--scope", "all")
+	require.NoError(t, err)
+	key, err := os.ReadFile(filepath.Join(dir, "hash.key"))
+	require.NoError(t, err, "the dev key is made")
+	out, err := runCaptured(t, dir, "audit", "verify")
+	require.NoError(t, err)
+	assert.Contains(t, out, "the chain holds: 1 entries")
+	t.Setenv("NEMID_HASH_KEY", testenv.HashKeyEnv)
+	_, err = runCaptured(t, dir, "audit", "verify")
+	require.Error(t, err, "another key does not verify the chain")
+	again, err := os.ReadFile(filepath.Join(dir, "hash.key"))
+	require.NoError(t, err)
+	assert.Equal(t, key, again, "the key is kept")
 }
 
 func TestTokenCreatePrintsAWorkingTokenOnTheLastLine(t *testing.T) {

@@ -52,13 +52,17 @@ func runMigrate(ctx context.Context) error {
 }
 
 // loadConfigForTools reads the configuration without requiring keys;
-// NEMID_HASH_KEY, when unset, is the dev key in NEMID_DATA_DIR if `nemid
-// dev` generated one (the commands that append to the audit log, and
-// `nemid audit verify`, need it).
+// NEMID_HASH_KEY, when unset, is the dev key in NEMID_DATA_DIR (the
+// commands that append to the audit log, and `nemid audit verify`, need
+// it): on the dev SQLite database the one `nemid dev` uses, made now if
+// this command comes first; beside Postgres only one already there.
 func loadConfigForTools() (config.Config, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return cfg, err
+	}
+	if cfg.DatabaseURL == "" {
+		return cfg, cfg.EnsureDevHashKey()
 	}
 	return cfg, cfg.UseDevHashKey()
 }

@@ -158,13 +158,25 @@ func (c *Config) EnsureDevKeys() error {
 		}
 		c.CodecKeys = k
 	}
-	if c.HashKey == "" {
-		k, err := keyFile(filepath.Join(c.DataDir, "hash.key"), base64.StdEncoding.EncodeToString)
-		if err != nil {
-			return err
-		}
-		c.HashKey = k
+	return c.EnsureDevHashKey()
+}
+
+// EnsureDevHashKey fills a missing HashKey from DataDir's hash.key,
+// generating it when there is none, as `nemid dev` does: the operator
+// commands that append to the audit log work on a fresh dev directory too,
+// and whichever command comes first makes the one key the others use.
+func (c *Config) EnsureDevHashKey() error {
+	if c.HashKey != "" {
+		return nil
 	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	k, err := keyFile(filepath.Join(c.DataDir, "hash.key"), base64.StdEncoding.EncodeToString)
+	if err != nil {
+		return err
+	}
+	c.HashKey = k
 	return nil
 }
 
