@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opennemid/nemid/domain"
 )
 
 // abroadNemIDWithReset writes an active abroad NemID (at LONDON) and one
@@ -33,6 +35,7 @@ func TestResetPickupFeeIsInTheLedgerOnce(t *testing.T) {
 	st, err := OpenSQLite(filepath.Join(t.TempDir(), "nemid.db"))
 	require.NoError(t, err)
 	defer st.Close()
+	st.UseHashKeys(domain.NewHashKeys("test", make([]byte, 32))) // the pickup is audited
 	ctx := context.Background()
 	require.NoError(t, st.Migrate(ctx))
 	now := time.Now().UTC().Truncate(time.Microsecond)
