@@ -48,7 +48,11 @@ func runCaptured(t *testing.T, dataDir string, args ...string) (string, error) {
 func TestToolsOnAFreshDevDirectoryWithoutAKey(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("NEMID_HASH_KEY", "")
-	_, err := runCaptured(t, dir, "token", "create", "--role", "admin", "--scope", "all")
+	_, err := runCaptured(t, dir, "audit", "verify")
+	require.Error(t, err, "verify makes up no key")
+	_, err = os.Stat(filepath.Join(dir, "hash.key"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = runCaptured(t, dir, "token", "create", "--role", "admin", "--scope", "all")
 	require.NoError(t, err)
 	key, err := os.ReadFile(filepath.Join(dir, "hash.key"))
 	require.NoError(t, err, "the dev key is made")

@@ -52,27 +52,31 @@ func runMigrate(ctx context.Context) error {
 }
 
 // loadConfigForTools reads the configuration without requiring keys;
-// NEMID_HASH_KEY, when unset, is the dev key in NEMID_DATA_DIR (the
-// commands that append to the audit log, and `nemid audit verify`, need
-// it): on the dev SQLite database the one `nemid dev` uses, made now if
-// this command comes first; beside Postgres only one already there.
+// NEMID_HASH_KEY, when unset, is the dev key in NEMID_DATA_DIR if there is
+// one (`nemid audit verify` and the commands that append to the audit log
+// need it). It makes none: a key made up now would verify nothing.
 func loadConfigForTools() (config.Config, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return cfg, err
 	}
-	if cfg.DatabaseURL == "" {
-		return cfg, cfg.EnsureDevHashKey()
-	}
 	return cfg, cfg.UseDevHashKey()
 }
 
-// migratedStore opens the configured database and brings its schema up to
-// date; only the tools that append to the audit log need NEMID_HASH_KEY.
+// migratedStore opens the configured database, creating it if need be, and
+// brings its schema up to date. On the dev SQLite database it also makes
+// the dev hash key if this command comes before `nemid dev` (the audited
+// token and oidc commands link entries with it), as `nemid dev` would;
+// beside Postgres NEMID_HASH_KEY is the operator's.
 func migratedStore(ctx context.Context) (*store.Store, error) {
 	cfg, err := loadConfigForTools()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		if err := cfg.EnsureDevHashKey(); err != nil {
+			return nil, err
+		}
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
