@@ -457,6 +457,20 @@ type auditHeadRow struct {
 	UnkeyedUntil int64 // the last seq written before the chain was keyed
 }
 
+// AuditHashAt is the stored hash of entry seq; ErrNotFound when there is
+// none. `nemid audit verify --anchor` compares it with the head an earlier
+// verify saw.
+func (s *Store) AuditHashAt(ctx context.Context, seq int64) (string, error) {
+	var hashes []string
+	if err := s.db.WithContext(ctx).Model(&AuditEntry{}).Where("seq = ?", seq).Pluck("hash", &hashes).Error; err != nil {
+		return "", fmt.Errorf("read audit entry %d: %w", seq, err)
+	}
+	if len(hashes) == 0 {
+		return "", ErrNotFound
+	}
+	return hashes[0], nil
+}
+
 func (s *Store) auditHead(ctx context.Context) (auditHeadRow, error) {
 	var rows []auditHeadRow
 	if err := s.db.WithContext(ctx).Raw("SELECT seq, hash, unkeyed_until FROM audit_head WHERE id = 1").Scan(&rows).Error; err != nil {

@@ -194,3 +194,58 @@ func rehashWithoutKey(t *testing.T, st *store.Store, seq int64, set string, edit
 	_, err = st.ExecForTests(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
 	require.NoError(t, err)
 }
+
+// TestAuditVerifyAgainstAnAnchor: entries cut from the end with the head
+// moved back leave a chain that holds by itself; `nemid audit verify
+// --anchor` names the cut, because the anchor, kept outside the database,
+// saw a later head. A clean run moves the anchor on. Both databases.
+func TestAuditVerifyAgainstAnAnchor(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range testenv.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t)
+			appendEntries := func(n int) {
+				for i := range n {
+					require.NoError(t, st.Audited(ctx, store.AuditEntry{Actor: "post:post", Action: store.AuditLetterDispatched,
+						Target: store.LetterTarget(string(rune('a' + i)))}, nil))
+				}
+			}
+			anchor := filepath.Join(t.TempDir(), "audit.anchor")
+			appendEntries(4)
+			out, err := runOn(t, st, "audit", "verify", "--anchor", anchor)
+			require.NoError(t, err)
+			assert.Contains(t, out, "anchor: none yet")
+			hash4, err := st.AuditHashAt(ctx, 4)
+			require.NoError(t, err)
+			saved, err := os.ReadFile(anchor)
+			require.NoError(t, err)
+			assert.Equal(t, "4 "+hash4+"\n", string(saved))
+
+			appendEntries(2)
+			out, err = runOn(t, st, "audit", "verify", "--anchor", anchor)
+			require.NoError(t, err)
+			assert.Contains(t, out, "anchor: entry 4 is as the last verify saw it")
+			assert.Contains(t, out, "the chain holds: 6 entries")
+
+			// Cut the newest two and move the head back to entry 4.
+			for _, q := range []string{"DELETE FROM audit_log WHERE seq > 4", "UPDATE audit_head SET seq = 4, hash = '" + hash4 + "' WHERE id = 1"} {
+				_, err := st.ExecForTests(ctx, q)
+				require.NoError(t, err)
+			}
+			out, err = runOn(t, st, "audit", "verify")
+			require.NoError(t, err, "without the anchor the cut chain holds by itself")
+			assert.Contains(t, out, "the chain holds: 4 entries")
+			_, err = runOn(t, st, "audit", "verify", "--anchor", anchor)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "broken at seq 6: the anchor saw entry 6, the log now ends at 4")
+			kept, err := os.ReadFile(anchor)
+			require.NoError(t, err)
+			assert.Contains(t, string(kept), "6 ", "a failed verify keeps the anchor")
+
+			require.NoError(t, os.WriteFile(anchor, []byte("3 0000\n"), 0o600))
+			_, err = runOn(t, st, "audit", "verify", "--anchor", anchor)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "broken at seq 3: entry 3's hash is not the one the anchor saw")
+		})
+	}
+}

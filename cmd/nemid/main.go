@@ -23,7 +23,8 @@ Usage:
   nemid token revoke ID                      revoke an API token at once
   nemid registry import FILE.csv             load people into the built-in CPR register
   nemid centres import FILE.csv              add or change centres (hours, slot length, desks)
-  nemid audit verify                         check the audit log's hash chain; names the first broken seq
+  nemid audit verify [--anchor FILE]         check the audit log's hash chain, and that it still holds the
+                                             head FILE saw; names the first broken seq
   nemid oidc client create --name N --redirect-uri U [--public-authority] [--confidential]
                                              register an OpenID Connect client (service provider)
   nemid keys rehash-cpr --from ID            after a NEMID_HASH_KEY rotation, rewrite CPR lookup hashes (offline)
