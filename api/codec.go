@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"io"
 	"net/http"
 
@@ -25,14 +26,36 @@ func (s *Server) codecRoutes(e *echo.Echo) {
 		AllowCredentials: true,
 		MaxAge:           600,
 	}))
-	g.OPTIONS("/decode", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
-	g.POST("/decode", s.decodePayloads, s.authenticate)
+	preflight := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+	g.OPTIONS("/decode", preflight)
+	g.POST("/decode", s.decodeForAdmins, s.authenticate)
+	if s.cfg.DevUICodecSecret != "" {
+		// `nemid dev` only: its dev server's Web UI has no sign-in, so it
+		// cannot send an admin token; it gets a capability URL instead,
+		// made afresh at each start and known only to that UI (which is
+		// served on loopback and shows every workflow anyway).
+		g.OPTIONS("/dev/:secret/decode", preflight)
+		g.POST("/dev/:secret/decode", s.decodeForTheDevUI)
+	}
 }
 
-func (s *Server) decodePayloads(c echo.Context) error {
+func (s *Server) decodeForAdmins(c echo.Context) error {
 	if _, err := requireRole(c, RoleAdmin); err != nil {
 		return err
 	}
+	return s.decodePayloads(c)
+}
+
+func (s *Server) decodeForTheDevUI(c echo.Context) error {
+	if subtle.ConstantTimeCompare([]byte(c.Param("secret")), []byte(s.cfg.DevUICodecSecret)) != 1 {
+		return notFoundError("codec endpoint")
+	}
+	return s.decodePayloads(c)
+}
+
+// decodePayloads answers the plaintext of the payloads posted: the caller
+// has been let through.
+func (s *Server) decodePayloads(c echo.Context) error {
 	if s.codec == nil {
 		return unavailable("the payload codec")
 	}

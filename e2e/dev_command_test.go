@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,8 +17,15 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	sdklog "go.temporal.io/sdk/log"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/opennemid/nemid/internal/testenv"
+	"github.com/opennemid/nemid/workflows"
 )
 
 // TestDevCommandRunsTheWholeSystem runs the README's first command,
@@ -71,6 +82,8 @@ func TestDevCommandRunsTheWholeSystem(t *testing.T) {
 	assert.Equal(t, "pwd otp", claim("amr"))
 	assert.Contains(t, text(t, ctx, byTestID("demo-verified")), "verified")
 	log.assertClean(t)
+
+	checkDevUICodec(t, out, temporalAddr, base, id)
 
 	// Every face of the system answers.
 	for _, page := range []struct{ url, want string }{
@@ -179,4 +192,57 @@ func listening(addr string) bool {
 		_ = conn.Close()
 	}
 	return err == nil
+}
+
+var printedUI = regexp.MustCompile(`Temporal UI:\s+(http://\S+)`)
+
+// checkDevUICodec: the dev server's Web UI, which has no sign-in, reads
+// history decrypted through the codec endpoint nemid dev gave it (read
+// from the UI's own settings, as the UI's page does): the issuance's
+// start input, encrypted in history, comes back with the CPR in it. The
+// UI's origin may call it; a wrong secret is 404, and the admin endpoint
+// still wants a token.
+func checkDevUICodec(t *testing.T, welcome, temporalAddr, base, issuanceID string) {
+	t.Helper()
+	m := printedUI.FindStringSubmatch(welcome)
+	require.NotNil(t, m, "the welcome names the Temporal UI")
+	uiURL := m[1]
+	var settings struct{ Codec struct{ Endpoint string } }
+	require.NoError(t, json.Unmarshal([]byte(get(t, uiURL+"/api/v1/settings")), &settings))
+	endpoint := settings.Codec.Endpoint
+	require.True(t, strings.HasPrefix(endpoint, base+"/codec/dev/"), "the UI's codec endpoint: %q", endpoint)
+
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	defer c.Close()
+	history := c.GetWorkflowHistory(context.Background(), workflows.IssuanceWorkflowID(issuanceID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	first, err := history.Next()
+	require.NoError(t, err)
+	sealed := first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	require.NotEmpty(t, sealed)
+	require.NotContains(t, string(sealed[0].Data), "0101901234", "history keeps the CPR encrypted")
+
+	decoded, err := converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{Endpoint: endpoint}).Decode(sealed)
+	require.NoError(t, err, "the UI's endpoint decodes without a token")
+	assert.Contains(t, string(decoded[0].Data), "0101901234")
+
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: sealed})
+	require.NoError(t, err)
+	post := func(url string) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", uiURL)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		return res
+	}
+	ok := post(endpoint + "/decode")
+	assert.Equal(t, http.StatusOK, ok.StatusCode)
+	assert.Equal(t, uiURL, ok.Header.Get("Access-Control-Allow-Origin"), "the UI's origin may call it")
+	assert.Equal(t, "no-store", ok.Header.Get("Cache-Control"))
+	assert.Equal(t, http.StatusNotFound, post(base+"/codec/dev/not-the-secret/decode").StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, post(base+"/codec/decode").StatusCode, "the admin endpoint still wants a token")
 }

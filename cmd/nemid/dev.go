@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/opennemid/nemid/internal/config"
 	"github.com/opennemid/nemid/internal/devserver"
 	"github.com/opennemid/nemid/internal/telemetry"
 	"github.com/opennemid/nemid/register"
@@ -46,10 +49,13 @@ func runDev(ctx context.Context) error {
 			return err
 		}
 		uiPort := devUIPort(cfg.TemporalAddress)
+		if err := devUICodec(&cfg, uiPort); err != nil {
+			return err
+		}
 		server, err := devserver.Start(ctx, devserver.Options{
 			CLIPath: cli, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 			DBFile: filepath.Join(cfg.DataDir, "temporal.db"), EnableUI: true, UIPort: uiPort,
-			UICodecEndpoint: "http://" + cfg.HTTPAddr + "/codec",
+			UICodecEndpoint: "http://" + cfg.HTTPAddr + "/codec/dev/" + cfg.DevUICodecSecret,
 		})
 		if err != nil {
 			return fmt.Errorf("start the Temporal dev server: %w", err)
@@ -106,6 +112,23 @@ func devUIPort(temporalAddress string) string {
 		return "8233"
 	}
 	return strconv.Itoa(n + 1000)
+}
+
+// devUICodec lets the dev server's Web UI read payloads decrypted: that UI
+// has no sign-in, so it cannot send the admin token POST /codec/decode
+// wants; it gets a capability URL of its own instead, with a secret made
+// afresh at each start, and its origin (its own port) is allowed unless
+// NEMID_UI_ORIGIN says otherwise.
+func devUICodec(cfg *config.Config, uiPort string) error {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("make the dev UI's codec secret: %w", err)
+	}
+	cfg.DevUICodecSecret = base64.RawURLEncoding.EncodeToString(raw)
+	if os.Getenv("NEMID_UI_ORIGIN") == "" {
+		cfg.UIOrigin = "http://127.0.0.1:" + uiPort + ",http://localhost:" + uiPort
+	}
+	return nil
 }
 
 // answers reports whether something listens at hostPort.

@@ -33,6 +33,11 @@ type Config struct {
 	HashKey           string // NEMID_HASH_KEY: "id:base64,…" keys for lookups, MACs and the password pepper
 	LetterKeyDir      string // NEMID_LETTER_KEY_DIR: the per-letter keys of letter PDFs, outside the database; worker and API share it
 	UIOrigin          string // NEMID_UI_ORIGIN: the Temporal Web UI origins allowed to call POST /codec/decode, comma-separated
+	// DevUICodecSecret is set by `nemid dev` alone, never from the
+	// environment: the secret path segment of the codec endpoint it gives
+	// its own dev server's Web UI, which has no sign-in to send a token
+	// with (POST /codec/dev/{secret}/decode). Empty: no such route.
+	DevUICodecSecret string
 
 	ActivationWindow time.Duration // NEMID_ACTIVATION_WINDOW
 	PickupWindow     time.Duration // NEMID_PICKUP_WINDOW
