@@ -83,7 +83,7 @@ func TestDevCommandRunsTheWholeSystem(t *testing.T) {
 	assert.Contains(t, text(t, ctx, byTestID("demo-verified")), "verified")
 	log.assertClean(t)
 
-	checkDevUICodec(t, out, temporalAddr, base, id)
+	checkDevUICodec(t, dev.Logs(), temporalAddr, base, id)
 
 	// Every face of the system answers.
 	for _, page := range []struct{ url, want string }{
@@ -211,6 +211,7 @@ func checkDevUICodec(t *testing.T, welcome, temporalAddr, base, issuanceID strin
 	require.NoError(t, json.Unmarshal([]byte(get(t, uiURL+"/api/v1/settings")), &settings))
 	endpoint := settings.Codec.Endpoint
 	require.True(t, strings.HasPrefix(endpoint, base+"/codec/dev/"), "the UI's codec endpoint: %q", endpoint)
+	assert.NotContains(t, welcome, strings.TrimPrefix(endpoint, base+"/codec/dev/"), "the secret is not logged")
 
 	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	require.NoError(t, err)

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -91,15 +93,18 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 		extra = append(extra, "--ui-codec-endpoint", o.UICodecEndpoint)
 	}
 	return testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  o.CLIPath,
-		ClientOptions: &client.Options{HostPort: o.HostPort, Namespace: o.Namespace},
-		DBFilename:    o.DBFile,
-		EnableUI:      o.EnableUI,
-		UIPort:        o.UIPort,
-		LogLevel:      "error",
-		LogFormat:     "json",
-		Stdout:        logs,
-		Stderr:        logs,
-		ExtraArgs:     extra,
+		ExistingPath: o.CLIPath,
+		// Warnings only: the SDK logs the server's whole command line at
+		// info, and that names the dev UI's codec URL, a secret.
+		ClientOptions: &client.Options{HostPort: o.HostPort, Namespace: o.Namespace,
+			Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))},
+		DBFilename: o.DBFile,
+		EnableUI:   o.EnableUI,
+		UIPort:     o.UIPort,
+		LogLevel:   "error",
+		LogFormat:  "json",
+		Stdout:     logs,
+		Stderr:     logs,
+		ExtraArgs:  extra,
 	})
 }
