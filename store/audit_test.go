@@ -2,10 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -196,48 +193,6 @@ func TestListAuditFilters(t *testing.T) {
 	assert.Len(t, rows, 2)
 }
 
-// unkeyedHash is the chain's link before it was keyed, as docs/security.md
-// described it: SHA-256 over the previous hash, a newline and the JSON
-// array of the entry's fields. An attacker with write access to the
-// database and no key computes exactly this.
-func unkeyedHash(prev string, e store.AuditEntry) string {
-	b, err := json.Marshal([]any{e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.Actor, e.ActorName, e.Action, e.Target, e.Outcome})
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(append([]byte(prev+"\n"), b...))
-	return hex.EncodeToString(sum[:])
-}
-
-// rewriteFrom is the attack on a chain without a key: edit entry seq
-// (edit changes it in memory, set is the SQL that stores the change), then
-// recompute the hash of it and of every later entry with the unkeyed
-// scheme and move the head to the new last hash, so that every link of the
-// plain chain follows again.
-func rewriteFrom(t *testing.T, st *store.Store, seq int64, set string, edit func(*store.AuditEntry)) {
-	t.Helper()
-	ctx := context.Background()
-	rows, _, err := st.ListAudit(ctx, store.AuditFilter{Limit: 1000})
-	require.NoError(t, err)
-	slices.Reverse(rows) // oldest first
-	prev := ""
-	for _, e := range rows {
-		if e.Seq == seq {
-			edit(&e)
-			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET "+set+" WHERE seq = ?", seq)
-			require.NoError(t, err)
-		}
-		if e.Seq >= seq {
-			e.Hash = unkeyedHash(prev, e)
-			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET hash = ? WHERE seq = ?", e.Hash, e.Seq)
-			require.NoError(t, err)
-		}
-		prev = e.Hash
-	}
-	_, err = st.ExecForTests(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
-	require.NoError(t, err)
-}
-
 // TestAuditChainResistsARewriteWithoutTheKey: someone who can write the
 // database edits an entry and recomputes every later hash and the head the
 // way the chain was computed before it was keyed (what they can do without
@@ -267,7 +222,7 @@ func TestAuditChainResistsARewriteWithoutTheKey(t *testing.T) {
 						_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= ?", tc.from)
 						require.NoError(t, err)
 					}
-					rewriteFrom(t, st, tc.from, tc.set, tc.edit)
+					testenv.RewriteAuditWithoutKey(t, st, tc.from, tc.set, tc.edit)
 					v, err := st.VerifyAudit(ctx)
 					require.NoError(t, err)
 					assert.Equal(t, tc.from, v.BrokenSeq, "the edited entry is named: %s", v.Reason)
@@ -288,7 +243,7 @@ func unkeyedEntries(t *testing.T, st *store.Store, n int) {
 	for i := 1; i <= n; i++ {
 		e := entry(i)
 		e.Seq, e.At, e.Outcome = int64(i), at.Add(time.Duration(i)*time.Millisecond), store.AuditOK
-		e.Hash = unkeyedHash(prev, e)
+		e.Hash = testenv.UnkeyedAuditHash(prev, e)
 		_, err := st.ExecForTests(ctx, "INSERT INTO audit_log (seq, at, actor, actor_name, action, target, outcome, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			e.Seq, e.At, e.Actor, e.ActorName, e.Action, e.Target, e.Outcome, e.Hash)
 		require.NoError(t, err)
@@ -347,7 +302,7 @@ func TestAuditChainAcrossTheKeying(t *testing.T) {
 				st := upgraded(t, b)
 				_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= 5")
 				require.NoError(t, err)
-				rewriteFrom(t, st, 5, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+				testenv.RewriteAuditWithoutKey(t, st, 5, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
 				v, err := st.VerifyAudit(ctx)
 				require.NoError(t, err)
 				assert.Equal(t, int64(5), v.BrokenSeq, v.Reason)
@@ -356,14 +311,14 @@ func TestAuditChainAcrossTheKeying(t *testing.T) {
 				st := upgraded(t, b)
 				_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = ''")
 				require.NoError(t, err)
-				rewriteFrom(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+				testenv.RewriteAuditWithoutKey(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
 				v, err := st.VerifyAudit(ctx)
 				require.NoError(t, err)
 				assert.Equal(t, int64(4), v.BrokenSeq, v.Reason)
 			})
 			t.Run("an old entry edited and the rest rehashed", func(t *testing.T) {
 				st := upgraded(t, b)
-				rewriteFrom(t, st, 2, "outcome = 'refused'", func(e *store.AuditEntry) { e.Outcome = "refused" })
+				testenv.RewriteAuditWithoutKey(t, st, 2, "outcome = 'refused'", func(e *store.AuditEntry) { e.Outcome = "refused" })
 				v, err := st.VerifyAudit(ctx)
 				require.NoError(t, err)
 				assert.Equal(t, int64(4), v.BrokenSeq, "the first keyed entry no longer links: %s", v.Reason)
@@ -419,7 +374,7 @@ func TestAuditChainAcrossAKeyRotation(t *testing.T) {
 
 			// A rewrite under the old key's id, without the old key, fails too.
 			st.UseHashKeys(rotated)
-			rewriteFrom(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
+			testenv.RewriteAuditWithoutKey(t, st, 4, "target = 'issuance:other'", func(e *store.AuditEntry) { e.Target = "issuance:other" })
 			v, err = st.VerifyAudit(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, int64(4), v.BrokenSeq, v.Reason)

@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -126,7 +122,7 @@ func TestAuditVerifyWithTheKey(t *testing.T) {
 						_, err := st.ExecForTests(ctx, "UPDATE audit_log SET key_id = '' WHERE seq >= 2")
 						require.NoError(t, err)
 					}
-					rehashWithoutKey(t, st, 2, "actor = 'admin:all'", func(e *store.AuditEntry) { e.Actor = "admin:all" })
+					testenv.RewriteAuditWithoutKey(t, st, 2, "actor = 'admin:all'", func(e *store.AuditEntry) { e.Actor = "admin:all" })
 					_, err := runOn(t, st, "audit", "verify")
 					require.Error(t, err)
 					assert.Contains(t, err.Error(), "broken at seq 2:")
@@ -163,36 +159,6 @@ func TestAuditVerifyWithTheKey(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, out, "the chain holds: 2 entries")
 	})
-}
-
-// rehashWithoutKey is what someone who can write the database but has no
-// key does: edit entry seq, then recompute its hash, every later one and
-// the head's with the plain SHA-256 link of docs/security.md.
-func rehashWithoutKey(t *testing.T, st *store.Store, seq int64, set string, edit func(*store.AuditEntry)) {
-	t.Helper()
-	ctx := context.Background()
-	rows, _, err := st.ListAudit(ctx, store.AuditFilter{Limit: 1000})
-	require.NoError(t, err)
-	slices.Reverse(rows)
-	prev := ""
-	for _, e := range rows {
-		if e.Seq == seq {
-			edit(&e)
-			_, err := st.ExecForTests(ctx, "UPDATE audit_log SET "+set+" WHERE seq = ?", seq)
-			require.NoError(t, err)
-		}
-		if e.Seq >= seq {
-			b, err := json.Marshal([]any{e.Seq, e.At.UTC().Format("2006-01-02T15:04:05.000000Z"), e.Actor, e.ActorName, e.Action, e.Target, e.Outcome})
-			require.NoError(t, err)
-			sum := sha256.Sum256(append([]byte(prev+"\n"), b...))
-			e.Hash = hex.EncodeToString(sum[:])
-			_, err = st.ExecForTests(ctx, "UPDATE audit_log SET hash = ? WHERE seq = ?", e.Hash, e.Seq)
-			require.NoError(t, err)
-		}
-		prev = e.Hash
-	}
-	_, err = st.ExecForTests(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
-	require.NoError(t, err)
 }
 
 // TestAuditVerifyAgainstAnAnchor: entries cut from the end with the head
