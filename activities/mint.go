@@ -25,6 +25,7 @@ const mintAttempts = 5
 // inside this activity, so no secret enters workflow history. A retry after
 // success returns the letters already made and never mints a second card.
 func (a *Activities) MintCredentials(ctx context.Context, in workflows.MintInput) (workflows.MintResult, error) {
+	defer keepAlive(ctx)()
 	if err := validateMint(in); err != nil {
 		return workflows.MintResult{}, err
 	}

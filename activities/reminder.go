@@ -15,6 +15,7 @@ import (
 // QueueReminder prints a reminder to activate before the deadline and puts
 // it in the outbox, once per issuance.
 func (a *Activities) QueueReminder(ctx context.Context, in workflows.ReminderInput) (string, error) {
+	defer keepAlive(ctx)()
 	at := in.At.UTC()
 	to, err := a.reminderRecipient(ctx, in)
 	if err != nil {

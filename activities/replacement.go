@@ -22,6 +22,7 @@ import (
 // The codes exist in plaintext only inside this call. A retry after success
 // finds the card by (credential, seq) and returns it without a second one.
 func (a *Activities) ReplaceCard(ctx context.Context, in workflows.ReplacementInput) (workflows.ReplacementResult, error) {
+	defer keepAlive(ctx)()
 	cred, err := a.Store.CredentialByID(ctx, in.CredentialID)
 	if errors.Is(err, store.ErrNotFound) {
 		return workflows.ReplacementResult{}, temporal.NewNonRetryableApplicationError("credential "+in.CredentialID+" does not exist", workflows.ErrTypeInvalid, nil)

@@ -22,6 +22,7 @@ import (
 // inside this call. A retry after success finds the order minted and
 // returns its card; a voided order makes nothing.
 func (a *Activities) MintOrderedCard(ctx context.Context, in workflows.CardOrderInput) (workflows.CardOrderResult, error) {
+	defer keepAlive(ctx)()
 	order, err := a.Store.CardOrderByID(ctx, in.OrderID)
 	if errors.Is(err, store.ErrNotFound) {
 		return workflows.CardOrderResult{}, temporal.NewNonRetryableApplicationError("card order "+in.OrderID+" does not exist", workflows.ErrTypeInvalid, nil)
@@ -123,6 +124,7 @@ func (a *Activities) newOrderedCard(o store.CardOrder, issuanceID string, to wor
 // of the order's representation, which hands it over. The password exists
 // in plaintext only inside this call; a retry returns the letter stored.
 func (a *Activities) PrintResetLetter(ctx context.Context, in workflows.ResetPrint) (workflows.ResetPrinted, error) {
+	defer keepAlive(ctx)()
 	reset, err := a.Store.ResetByID(ctx, in.ResetID)
 	if errors.Is(err, store.ErrNotFound) {
 		return workflows.ResetPrinted{}, temporal.NewNonRetryableApplicationError("password reset "+in.ResetID+" does not exist", workflows.ErrTypeInvalid, nil)

@@ -22,9 +22,13 @@ var dbOptions = workflow.ActivityOptions{
 	},
 }
 
-// printOptions: minting renders PDFs, which takes longer than a write.
+// printOptions: minting renders PDFs, which takes longer than a write. The
+// activities heartbeat (activities.keepAlive), so a worker killed while
+// printing is noticed within HeartbeatTimeout and the print retried on
+// another at once, not after the start-to-close bound.
 var printOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 2 * time.Minute,
+	HeartbeatTimeout:    10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 		NonRetryableErrorTypes: []string{ErrTypeInvalid},

@@ -1,0 +1,42 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+)
+
+// heartbeatEvery is how often a printing activity tells the server it is
+// alive: well inside workflows' printing HeartbeatTimeout (10 s), so only a
+// dead worker misses it.
+const heartbeatEvery = 2 * time.Second
+
+// keepAlive heartbeats for the activity of ctx until the returned stop is
+// called. A printing activity takes milliseconds, but its start-to-close
+// bound is minutes (a slow database must not fail it); the heartbeat lets
+// the server see a killed worker within the heartbeat timeout and retry
+// elsewhere at once, instead of after that bound (DESIGN §10: a person at
+// the counter waits for the mint). Outside an activity (a direct call in a
+// test) it does nothing.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(heartbeatEvery)
+		defer tick.Stop()
+		for {
+			activity.RecordHeartbeat(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done) }
+}
