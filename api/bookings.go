@@ -31,11 +31,11 @@ func (s *Server) appointmentRoutes(e *echo.Echo, staff *echo.Group) {
 	c := &citizenAPI{Server: s}
 	e.GET("/v1/centres", s.listCentres, c.limitAddress)
 	e.GET("/v1/centres/:code/slots", s.centreSlots, c.limitAddress)
-	e.POST("/v1/bookings", s.book, c.limitAddress)
+	e.POST("/v1/bookings", s.book, c.limitAddress, s.idempotent)
 	e.GET("/v1/bookings/:reference", s.getBooking, c.limitAddress)
-	e.POST("/v1/bookings/:reference/confirm", s.confirmBooking, c.limitAddress)
-	e.POST("/v1/bookings/:reference/cancel", s.cancelBooking, c.limitAddress)
-	e.POST("/v1/bookings/:reference/reschedule", s.rescheduleBooking, c.limitAddress)
+	e.POST("/v1/bookings/:reference/confirm", s.confirmBooking, c.limitAddress, s.idempotent)
+	e.POST("/v1/bookings/:reference/cancel", s.cancelBooking, c.limitAddress, s.idempotent)
+	e.POST("/v1/bookings/:reference/reschedule", s.rescheduleBooking, c.limitAddress, s.idempotent)
 	e.GET("/book", serveBookingPage)
 
 	staff.GET("/appointments", s.listAppointments)
@@ -256,7 +256,9 @@ func (s *Server) book(c echo.Context) error {
 	if err := s.startAppointment(ctx, appt, cpr); err != nil {
 		return err
 	}
-	noStore(c)
+	// The reference is the booking's only key and is kept only hashed: the
+	// answer is never kept for an Idempotency-Key replay (which answers 410).
+	answerOnce(c)
 	return c.JSON(http.StatusCreated, viewBooking(reference, appt))
 }
 
@@ -313,7 +315,7 @@ func (s *Server) answerBooking(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	noStore(c)
+	answerOnce(c) // it names the reference: see book
 	return c.JSON(http.StatusOK, viewBooking(c.Param("reference"), a))
 }
 

@@ -22,10 +22,10 @@ import (
 // first, a reset start shows the same key).
 func (c *citizenAPI) selfServiceRoutes(e *echo.Echo) {
 	c.resetFloor, c.resetAnswerFloor = &answerFloor{}, &answerFloor{}
-	e.POST("/v1/lost-card", c.reportLostCard, c.limitAddress)
-	e.POST("/v1/me/extra-cards", c.orderExtraCard, c.limitAddress)
-	e.POST("/v1/password-resets", c.startReset, c.limitAddress)
-	e.POST("/v1/password-resets/:id", c.answerReset, c.limitAddress)
+	e.POST("/v1/lost-card", c.reportLostCard, c.limitAddress, c.idempotent)
+	e.POST("/v1/me/extra-cards", c.orderExtraCard, c.limitAddress, c.idempotent)
+	e.POST("/v1/password-resets", c.startReset, c.limitAddress, c.idempotent)
+	e.POST("/v1/password-resets/:id", c.answerReset, c.limitAddress, c.idempotent)
 }
 
 type lostCardRequest struct {

@@ -35,12 +35,12 @@ type citizenAPI struct {
 // credentialRoutes'.
 func (s *Server) citizenRoutes(e *echo.Echo) {
 	c := &citizenAPI{Server: s, loginFloor: &answerFloor{}, activationFloor: &answerFloor{}}
-	e.POST("/v1/activations", c.startActivation, c.limitAddress)
-	e.POST("/v1/activations/:id", c.answerActivation, c.limitAddress)
-	e.POST("/v1/logins", c.startLogin, c.limitAddress)
-	e.POST("/v1/logins/:id", c.answerLogin, c.limitAddress)
+	e.POST("/v1/activations", c.startActivation, c.limitAddress, s.idempotent)
+	e.POST("/v1/activations/:id", c.answerActivation, c.limitAddress, s.idempotent)
+	e.POST("/v1/logins", c.startLogin, c.limitAddress, s.idempotent)
+	e.POST("/v1/logins/:id", c.answerLogin, c.limitAddress, s.idempotent)
 	e.GET("/v1/me", c.me, c.limitAddress)
-	e.POST("/v1/logout", c.logout, c.limitAddress)
+	e.POST("/v1/logout", c.logout, c.limitAddress, s.idempotent)
 	e.GET("/v1/support", c.support, c.limitAddress)
 	c.selfServiceRoutes(e)
 	c.oidcRoutes(e)

@@ -20,8 +20,8 @@ import (
 // any centre, since people walk into any centre, and admins).
 func (s *Server) credentialRoutes(e *echo.Echo) {
 	c := &citizenAPI{Server: s, loginFloor: &answerFloor{}, activationFloor: &answerFloor{}}
-	e.POST("/v1/me/block", c.blockMe, c.limitAddress)
-	e.POST("/v1/me/password", c.changePassword, c.limitAddress)
+	e.POST("/v1/me/block", c.blockMe, c.limitAddress, s.idempotent)
+	e.POST("/v1/me/password", c.changePassword, c.limitAddress, s.idempotent)
 
 	staff := e.Group("/v1/credentials", s.authenticate, s.idempotent)
 	staff.POST("/search", c.searchCredential)

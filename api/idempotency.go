@@ -49,15 +49,12 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			return badRequest("could not read the body")
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
-		// Anonymous callers share no key space: each client address has its
-		// own, so one caller's key never answers another's request.
-		principal := "anonymous:" + clientAddress(c)
-		if p, ok := principalOf(c); ok {
-			principal = p.TokenID
-		}
+		principal := idempotencyPrincipal(c)
 		sum := sha256.Sum256(append([]byte(c.Request().URL.Path+"\n"), body...))
+		// The route's pattern is kept, not the path: a booking's path holds
+		// its reference, which the database keeps only hashed.
 		claim := store.IdempotencyKey{Principal: principal, Key: key, Method: http.MethodPost,
-			Path: c.Request().URL.Path, RequestHash: hex.EncodeToString(sum[:])}
+			Path: c.Path(), RequestHash: hex.EncodeToString(sum[:])}
 		ctx := c.Request().Context()
 		s.housekeeping(ctx)
 		prior, claimed, err := s.store.ClaimIdempotencyKey(ctx, claim)
@@ -91,6 +88,21 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return s.store.CompleteIdempotencyKey(ctx, principal, key, status, rec.body.Bytes())
 	}
+}
+
+// idempotencyPrincipal is whose key space an Idempotency-Key lives in: a
+// token holder's own; a citizen's session's own (identified by the token's
+// hash, as the sessions table keeps it), so two sessions behind one address
+// never answer each other's requests; otherwise the client address, so one
+// anonymous caller's key never answers another's request.
+func idempotencyPrincipal(c echo.Context) string {
+	if p, ok := principalOf(c); ok {
+		return p.TokenID
+	}
+	if token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer "); ok && strings.TrimSpace(token) != "" {
+		return "session:" + store.HashToken(strings.TrimSpace(token))
+	}
+	return "anonymous:" + clientAddress(c)
 }
 
 // answeredOnceBody is what a replay of a key whose answer carried a secret

@@ -117,7 +117,9 @@ func (c *citizenAPI) answerLogin(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	noStore(ec)
+	// A session token is shown once: never kept for an Idempotency-Key
+	// replay (which answers 410).
+	answerOnce(ec)
 	return ec.JSON(http.StatusOK, sessionView{SessionToken: token, ExpiresAt: sess.ExpiresAt})
 }
 

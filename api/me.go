@@ -29,6 +29,9 @@ func sessionToken(ec echo.Context) (string, error) {
 	if !ok || strings.TrimSpace(token) == "" {
 		return "", newError(http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <session_token> from a logon")
 	}
+	// Whatever a session's request answers is the person's own: no cache
+	// keeps it (DESIGN.md §9).
+	noStore(ec)
 	return strings.TrimSpace(token), nil
 }
 
