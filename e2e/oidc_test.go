@@ -426,7 +426,7 @@ func TestDiscoveryTellsTheTruth(t *testing.T) {
 	code, f := logOnAt(t, app, sp, p)
 	tokens, err := exchange(sp, code, f.verifier)
 	require.NoError(t, err)
-	sig, err := jose.ParseSigned(tokens.IDToken, []jose.SignatureAlgorithm{jose.RS256})
+	sig, err := jose.ParseSignedCompact(tokens.IDToken, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	assert.Equal(t, before.Keys[0].KeyID, sig.Signatures[0].Header.KeyID, "signed with the key published before")
 	_, err = sig.Verify(before.Keys[0].Public())
