@@ -1,13 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -85,10 +88,10 @@ func (c *citizenAPI) oidcRoutes(e *echo.Echo) {
 	}
 	p.op = provider
 	h := echo.WrapHandler(provider)
-	e.GET("/.well-known/openid-configuration", h)
+	e.GET("/.well-known/openid-configuration", discovery(provider))
 	e.GET("/"+oidcKeysPath, h)
-	e.GET("/"+oidcAuthorizePath, h)
-	e.POST("/"+oidcAuthorizePath, h)
+	e.GET("/"+oidcAuthorizePath, p.authorize(provider))
+	e.POST("/"+oidcAuthorizePath, p.authorize(provider))
 	e.POST("/"+oidcTokenPath, h, noStoreMW)
 	e.GET("/"+oidcUserinfoPath, h, p.liveAccessToken)
 	e.POST("/"+oidcUserinfoPath, h, p.liveAccessToken)
@@ -96,6 +99,95 @@ func (c *citizenAPI) oidcRoutes(e *echo.Echo) {
 	e.POST("/"+oidcEndSessionPath, h)
 	e.POST("/"+oidcRevokePath, h)
 	p.loginRoutes(e)
+}
+
+// bufferedResponse holds what the library answered, so the routes below
+// can look at it before anything reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) error {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, err := w.Write(b.body.Bytes())
+	return err
+}
+
+func serveBuffered(h http.Handler, r *http.Request) *bufferedResponse {
+	out := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+	h.ServeHTTP(out, r)
+	return out
+}
+
+// discovery is the library's discovery document told the truth about this
+// provider (DESIGN.md §11): subjects are pairwise, only the authorization
+// code flow is served, and the endpoints that are not routed here
+// (introspection, device authorization) are not named. The library's
+// document always says public subjects and the implicit flow.
+func discovery(lib http.Handler) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		res := serveBuffered(lib, ec.Request())
+		if res.status != http.StatusOK {
+			return res.copyTo(ec.Response())
+		}
+		var doc oidc.DiscoveryConfiguration
+		if err := json.Unmarshal(res.body.Bytes(), &doc); err != nil {
+			return fmt.Errorf("read the library's discovery document: %w", err)
+		}
+		doc.SubjectTypesSupported = []string{"pairwise"}
+		doc.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+		doc.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode}
+		doc.IntrospectionEndpoint, doc.DeviceAuthorizationEndpoint = "", ""
+		doc.IntrospectionEndpointAuthMethodsSupported, doc.IntrospectionEndpointAuthSigningAlgValuesSupported = nil, nil
+		for k, v := range res.header {
+			if k != "Content-Length" {
+				ec.Response().Header()[k] = v
+			}
+		}
+		return ec.JSON(http.StatusOK, &doc)
+	}
+}
+
+// authorize answers a valid authorization request with the password page
+// itself (DESIGN.md §11: the authorization endpoint answers an HTML page
+// with the form), not with the library's redirect to the login URL. Every
+// other answer (an error redirect to the client, an error page) passes
+// through as the library wrote it.
+func (p *oidcProvider) authorize(lib http.Handler) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		res := serveBuffered(lib, ec.Request())
+		if id, ok := loginRedirect(res); ok {
+			r, c, err := p.request(ec, id)
+			if err != nil || r.ID == "" {
+				return err
+			}
+			return p.passwordForm(ec, http.StatusOK, r, c, "")
+		}
+		return res.copyTo(ec.Response())
+	}
+}
+
+// loginRedirect is the authorization request id when the library answered
+// with its redirect to our login page.
+func loginRedirect(res *bufferedResponse) (string, bool) {
+	if res.status != http.StatusFound && res.status != http.StatusSeeOther {
+		return "", false
+	}
+	u, err := url.Parse(res.header.Get("Location"))
+	if err != nil || u.Host != "" || u.Path != oidcLoginPath {
+		return "", false
+	}
+	id := u.Query().Get("id")
+	return id, id != ""
 }
 
 func cmpOr(a, b string) string {

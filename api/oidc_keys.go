@@ -76,7 +76,13 @@ func (k *signingKeys) signing(ctx context.Context) (op.SigningKey, error) {
 }
 
 // published are the keys whose tokens may still be valid, newest first.
+// The key that signs now is among them before any token is signed: a
+// relying party that reads the JWKS at start-up (or a fresh system's
+// first reader) never sees an empty set.
 func (k *signingKeys) published(ctx context.Context) ([]op.Key, error) {
+	if _, err := k.signing(ctx); err != nil {
+		return nil, err
+	}
 	keys, err := k.store.OIDCSigningKeysSince(ctx, k.now().Add(-keyRetention))
 	if err != nil {
 		return nil, err

@@ -164,3 +164,20 @@ func TestSealedKeyCannotMoveToAnotherID(t *testing.T) {
 	_, err = keys.unseal("k1", "key-b", sealed)
 	assert.Error(t, err)
 }
+
+// TestJWKSNeverEmpty: a fresh provider publishes the key it will sign
+// with before it has signed anything, so a relying party that reads the
+// JWKS first (DESIGN.md §11: keys at the jwks_uri) finds an RS256 key, and
+// the first token verifies against the set it read.
+func TestJWKSNeverEmpty(t *testing.T) {
+	st := keyStore(t)
+	hk := domain.NewHashKeys("k1", []byte("0123456789abcdef0123456789abcdef"))
+	keys := newSigningKeys(st, hk, time.Now)
+	set := jwks(t, keys)
+	require.Len(t, set.Keys, 1, "the JWKS of a provider that has not signed yet")
+	assert.Equal(t, "RS256", set.Keys[0].Algorithm)
+	tok, kid := sign(t, keys, `{"n":1}`)
+	assert.Equal(t, set.Keys[0].KeyID, kid, "the first token is signed with the key published before it")
+	assert.True(t, verifies(t, tok, set))
+	assert.Len(t, jwks(t, newSigningKeys(st, hk, time.Now)).Keys, 1, "a second process publishes the same key, no new one")
+}

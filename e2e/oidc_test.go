@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
@@ -29,6 +31,7 @@ import (
 // serviceProvider is a registered client and its relying party.
 type serviceProvider struct {
 	id, secret, redirect string
+	name                 string
 	rp                   rp.RelyingParty
 	nonce                string
 }
@@ -41,7 +44,7 @@ func registerClient(t *testing.T, app *testenv.App, name string, publicAuthority
 		Body: map[string]any{"name": name, "redirect_uris": []string{redirect}, "public_authority": publicAuthority, "confidential": confidential}})
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
-	sp := serviceProvider{id: res.JSON["client_id"].(string), redirect: redirect, nonce: randomString(t)}
+	sp := serviceProvider{id: res.JSON["client_id"].(string), name: name, redirect: redirect, nonce: randomString(t)}
 	if confidential {
 		sp.secret = res.JSON["client_secret"].(string)
 	} else {
@@ -106,24 +109,25 @@ func browse(t *testing.T, method, target string, form url.Values) pageAnswer {
 // flow is one authorization in progress.
 type flow struct {
 	state, verifier string
-	loginURL        string // the password page
 	requestID       string
 }
 
-// startFlow sends the browser to the authorization endpoint and follows
-// it to the password page.
+// startFlow sends the browser to the authorization endpoint, which
+// answers the password page itself (DESIGN.md §11), no redirect.
 func startFlow(t *testing.T, app *testenv.App, sp serviceProvider) flow {
 	t.Helper()
 	f := flow{state: randomString(t), verifier: randomString(t)}
 	sum := sha256.Sum256([]byte(f.verifier))
 	auth := rp.AuthURL(f.state, sp.rp, rp.WithCodeChallenge(base64.RawURLEncoding.EncodeToString(sum[:])),
 		rp.AuthURLOpt(rp.WithURLParam("nonce", sp.nonce)))
-	res := browse(t, "GET", auth, nil)
-	require.Equal(t, http.StatusFound, res.status, res.body)
-	require.True(t, strings.HasPrefix(res.location, "/oidc/login?id="), res.location)
-	f.loginURL = app.URL + res.location
-	page := browse(t, "GET", f.loginURL, nil)
+	page := browse(t, "GET", auth, nil)
 	require.Equal(t, http.StatusOK, page.status, page.body)
+	assert.Contains(t, page.header.Get("Content-Type"), "text/html")
+	assert.Contains(t, page.body, sp.name, "the page names the service provider")
+	assert.Regexp(t, `<form method="post" action="/oidc/login">`, page.body)
+	assert.Contains(t, page.body, `name="user_id"`)
+	assert.Contains(t, page.body, `name="password"`)
+	assert.Equal(t, "no-store", page.header.Get("Cache-Control"))
 	assert.Contains(t, page.body, "Log on with NemID")
 	assert.Contains(t, page.header.Get("Content-Security-Policy"), "default-src 'none'")
 	assert.NotContains(t, page.body, "<script")
@@ -315,6 +319,8 @@ func TestOIDCRefusals(t *testing.T) {
 		auth = strings.Replace(auth, url.QueryEscape(sp.redirect), url.QueryEscape(sp.redirect+"/more"), 1)
 		res := browse(t, "GET", auth, nil)
 		assert.NotContains(t, res.location, "/oidc/login")
+		assert.NotEqual(t, http.StatusOK, res.status, "no password page for an unregistered URI")
+		assert.NotContains(t, res.body, `name="password"`)
 	})
 	t.Run("no PKCE", func(t *testing.T) {
 		res := browse(t, "GET", rp.AuthURL("s", sp.rp), nil)
@@ -373,4 +379,56 @@ func TestTheLockIsSharedWithLogins(t *testing.T) {
 		assert.Equal(t, http.StatusLocked, logonStart(t, app, p.userID, newPassword).Status)
 		assert.Equal(t, http.StatusUnauthorized, userinfoStatus(t, app, tokens.AccessToken), "a locked NemID's access token stops working")
 	})
+}
+
+func getJSON(t *testing.T, target string, into any) {
+	t.Helper()
+	res, err := http.Get(target)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, target)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(into))
+}
+
+// TestDiscoveryTellsTheTruth: on a provider that has signed nothing yet the
+// JWKS already holds the RS256 key the first ID token is signed with;
+// discovery names pairwise subjects and only the authorization code flow,
+// and no endpoint that is not served.
+func TestDiscoveryTellsTheTruth(t *testing.T) {
+	app := testenv.NewApp(t, testenv.SQLite(t), generous)
+	var doc map[string]any
+	getJSON(t, app.URL+"/.well-known/openid-configuration", &doc)
+	assert.Equal(t, []any{"pairwise"}, doc["subject_types_supported"])
+	assert.Equal(t, []any{"code"}, doc["response_types_supported"])
+	assert.Equal(t, []any{"authorization_code"}, doc["grant_types_supported"])
+	assert.Equal(t, []any{"S256"}, doc["code_challenge_methods_supported"])
+	assert.Equal(t, []any{"RS256"}, doc["id_token_signing_alg_values_supported"])
+	for name, v := range doc {
+		target, ok := v.(string)
+		if !strings.HasSuffix(name, "_endpoint") || !ok {
+			continue
+		}
+		res, err := http.Post(target, "application/x-www-form-urlencoded", nil)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.NotEqual(t, http.StatusNotFound, res.StatusCode, "%s %s is served", name, target)
+	}
+	var before jose.JSONWebKeySet
+	getJSON(t, doc["jwks_uri"].(string), &before)
+	require.Len(t, before.Keys, 1, "the JWKS of a provider that has signed nothing yet")
+	assert.Equal(t, "RS256", before.Keys[0].Algorithm)
+
+	p := handedOver(t, app, soeren)
+	activate(t, app, p)
+	waitForStatus(t, app, p.issuanceID, "active")
+	sp := registerClient(t, app, "Kommune", true, false)
+	sp.relyingParty(t, app, "openid")
+	code, f := logOnAt(t, app, sp, p)
+	tokens, err := exchange(sp, code, f.verifier)
+	require.NoError(t, err)
+	sig, err := jose.ParseSignedCompact(tokens.IDToken, []jose.SignatureAlgorithm{jose.RS256})
+	require.NoError(t, err)
+	assert.Equal(t, before.Keys[0].KeyID, sig.Signatures[0].Header.KeyID, "signed with the key published before")
+	_, err = sig.Verify(before.Keys[0].Public())
+	assert.NoError(t, err)
 }
