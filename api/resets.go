@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,7 +71,7 @@ func (c *citizenAPI) resetChallenge(ctx context.Context, userID string) (map[str
 	cred, err := c.credentialForStart(ctx, userID)
 	var wrong *Error
 	if errors.As(err, &wrong) {
-		return c.decoyReset(userID), nil
+		return c.decoyReset(ctx, userID)
 	}
 	if err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func (c *citizenAPI) resetChallenge(ctx context.Context, userID string) (map[str
 		return nil, err
 	}
 	if decoy {
-		return c.decoyReset(userID), nil
+		return c.decoyReset(ctx, userID)
 	}
 	now := c.now()
 	ch := store.Challenge{ID: uuid.NewString(), Kind: store.ChallengeReset, CredentialID: cred.ID, CreatedAt: now, ExpiresAt: now.Add(c.challengeTTL())}
@@ -118,23 +119,39 @@ func (c *citizenAPI) resetRefusal(_ context.Context, cred store.Credential) (dec
 	return false, nil
 }
 
-// decoyReset is the answer for a number with no reset: the shape of a real
-// one, a key derived from the number with the lookup key (so repeating the
-// start shows the same card and key, like a real reset), and an id that
-// stays the same for one challenge TTL. Nothing is stored: its answer is
-// 401 like a wrong code.
-func (c *citizenAPI) decoyReset(userID string) map[string]string {
-	window := c.now().UnixNano() / int64(c.challengeTTL())
+// decoyReset is the answer for a number with no reset, behaving as a real
+// reset does (DESIGN.md §6: no NemID-number oracle): the shape of a real
+// one; a card and key derived from the number with the lookup key and the
+// decoy's wrong answers so far, so repeating the start shows the same card
+// and key until it is answered, and a wrong answer draws a new key, like a
+// real reset; an id that stays for one challenge TTL; and, after three
+// wrong answers, 423 locked, as a NemID locked by wrong codes answers. Its
+// state (store.DecoyReset) is kept under a MAC of the number; every answer
+// to it is 401 like a wrong code.
+func (c *citizenAPI) decoyReset(ctx context.Context, userID string) (map[string]string, error) {
 	mac := hmac.New(sha256.New, c.hashKey)
 	mac.Write([]byte("reset-decoy\x00" + userID))
-	sum := mac.Sum(nil)
-	card := 1_000_000_000 + binary.BigEndian.Uint64(sum[0:8])%9_000_000_000
-	key := binary.BigEndian.Uint64(sum[8:16]) % 10_000
+	numberMAC := mac.Sum(nil)
+	wrong, err := c.store.DecoyWrongAnswers(ctx, hex.EncodeToString(numberMAC))
+	if err != nil {
+		return nil, err
+	}
+	if wrong >= store.MaxFailedAttempts {
+		return nil, locked()
+	}
+	card := 1_000_000_000 + binary.BigEndian.Uint64(numberMAC[0:8])%9_000_000_000
+	mac.Write([]byte("\x00" + strconv.Itoa(wrong)))
+	keyed := mac.Sum(nil)
+	key := binary.BigEndian.Uint64(keyed[0:8]) % 10_000
+	window := c.now().UnixNano() / int64(c.challengeTTL())
 	mac.Write([]byte("\x00" + strconv.FormatInt(window, 10)))
 	id, _ := uuid.FromBytes(mac.Sum(nil)[:16]) // 16 bytes: cannot fail
 	id[6] = (id[6] & 0x0f) | 0x40              // version 4, as uuid.NewString
 	id[8] = (id[8] & 0x3f) | 0x80              // RFC 4122 variant
-	return map[string]string{"reset_id": id.String(), "card_number": strconv.FormatUint(card, 10), "key": fmt.Sprintf("%04d", key)}
+	if err := c.store.ShowDecoyReset(ctx, hex.EncodeToString(numberMAC), id.String(), c.now()); err != nil {
+		return nil, err
+	}
+	return map[string]string{"reset_id": id.String(), "card_number": strconv.FormatUint(card, 10), "key": fmt.Sprintf("%04d", key)}, nil
 }
 
 // answerReset checks the code of a reset challenge
@@ -168,6 +185,10 @@ func (c *citizenAPI) answerReset(ec echo.Context) error {
 func (c *citizenAPI) confirmReset(ctx context.Context, id, code string) (resetView, error) {
 	ch, err := c.store.ChallengeByID(ctx, id, store.ChallengeReset)
 	if errors.Is(err, store.ErrNotFound) {
+		// Perhaps a decoy's challenge: its wrong answer counts, as a real one's would.
+		if _, err := c.store.AnswerDecoyReset(ctx, id, c.now()); err != nil {
+			return resetView{}, err
+		}
 		return resetView{}, wrongCode()
 	}
 	if err != nil {

@@ -266,6 +266,32 @@ func TestDecoyResetIsIndistinguishable(t *testing.T) {
 		}
 		lockedByCode := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": p.userID})
 		assert.Equal(t, http.StatusLocked, lockedByCode.Status, "locked by wrong codes: only a centre can help")
+
+		// The attack the decoy must survive: start, answer wrong, start
+		// again. A real reset then shows a new challenge (a new id and a
+		// fresh key); a decoy that kept its key would tell that the number
+		// has no NemID. And three wrong answers lock, as above.
+		seen := map[string]bool{decoy.JSON["key"].(string): true}
+		previous := decoy.JSON["reset_id"].(string) // answered once above
+		for i := range 2 {
+			next := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": "123456789"})
+			require.Equal(t, http.StatusCreated, next.Status, string(next.Body))
+			assert.Regexp(t, shape, compact(next.Body))
+			assert.NotEqual(t, previous, next.JSON["reset_id"], "a new challenge after a wrong answer")
+			assert.Equal(t, decoy.JSON["card_number"], next.JSON["card_number"], "the same card")
+			seen[next.JSON["key"].(string)] = true
+			again := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": "123456789"})
+			assert.Equal(t, next.JSON, again.JSON, "until it is answered, the same challenge")
+			wrong := citizen(t, app, "/v1/password-resets/"+next.JSON["reset_id"].(string), map[string]string{"code": "123456"})
+			assert.Equal(t, string(realWrong.Body), string(wrong.Body), "wrong answer %d: the same 401", i+2)
+			twice := citizen(t, app, "/v1/password-resets/"+next.JSON["reset_id"].(string), map[string]string{"code": "123456"})
+			assert.Equal(t, http.StatusUnauthorized, twice.Status, "an answered challenge answers 401 and counts nothing")
+			previous = next.JSON["reset_id"].(string)
+		}
+		assert.Len(t, seen, 3, "each wrong answer drew a new key")
+		decoyLocked := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": "123456789"})
+		assert.Equal(t, http.StatusLocked, decoyLocked.Status, "three wrong answers lock a decoy too")
+		assert.Equal(t, compact(lockedByCode.Body), compact(decoyLocked.Body), "the same 423, word for word")
 	})
 }
 
