@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -45,9 +46,15 @@ func (c *citizenAPI) unlock(ec echo.Context) error {
 	ev := store.Event{DedupeKey: "unlocked:" + uuid.NewString(), At: now, Type: "unlocked", Actor: p.Actor(), ActorName: p.ActorName(),
 		Detail: "credential unlocked after an identity check (" + string(req.Document.Type) + ")"}
 	audit := p.audit(store.AuditCredentialUnlocked, store.CredentialTarget(cred.UserID))
-	wasLocked, err := c.store.Unlock(ec.Request().Context(), cred.ID, ev, audit)
+	ctx := ec.Request().Context()
+	wasLocked, err := c.store.Unlock(ctx, cred.ID, ev, audit)
 	if err != nil {
 		return err
 	}
-	return ec.JSON(http.StatusOK, unlockView{UserID: cred.UserID, Status: cred.Status, WasLocked: wasLocked})
+	// The answer's status is the credential's state now, as
+	// credential_status shows it: a block outlives the unlock.
+	if cred, err = c.store.CredentialByID(ctx, cred.ID); err != nil {
+		return fmt.Errorf("read the unlocked credential: %w", err)
+	}
+	return ec.JSON(http.StatusOK, unlockView{UserID: cred.UserID, Status: cred.State(), WasLocked: wasLocked})
 }

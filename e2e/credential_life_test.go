@@ -82,6 +82,7 @@ func TestBlockLogonUnblock(t *testing.T) {
 
 		unlock := staff(t, app, "caseworker:KBH", "POST", path+"/unlock", map[string]any{"cpr": soeren, "document": photoID})
 		require.Equal(t, http.StatusOK, unlock.Status, string(unlock.Body))
+		assert.Equal(t, "blocked", unlock.JSON["status"], "the answer shows the block the unlock left")
 		assert.Equal(t, "blocked", errorCode(startLogon(t, app, p, newPassword)), "unlock never lifts a block")
 
 		unblockCases := []struct {
