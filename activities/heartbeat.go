@@ -23,8 +23,9 @@ func keepAlive(ctx context.Context) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		tick := time.NewTicker(heartbeatEvery)
 		defer tick.Stop()
 		for {
@@ -38,5 +39,7 @@ func keepAlive(ctx context.Context) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done) }
+	// Stop waits for the heartbeat goroutine, so none is sent after the
+	// activity has returned.
+	return func() { close(done); <-exited }
 }
