@@ -25,6 +25,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect string // "postgres" or "sqlite"
+	path    string // the SQLite file ("" on Postgres)
 }
 
 // Open connects to Postgres when url starts with postgres:// (or
@@ -77,7 +78,7 @@ func OpenSQLite(path string) (*Store, error) {
 	// One connection: SQLite allows one writer, and a single connection turns
 	// lock contention into orderly queueing instead of SQLITE_BUSY errors.
 	sqlDB.SetMaxOpenConns(1)
-	return &Store{db: db, dialect: "sqlite"}, nil
+	return &Store{db: db, dialect: "sqlite", path: path}, nil
 }
 
 // privateFile creates the database file with mode 0600 when it is missing

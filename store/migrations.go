@@ -117,6 +117,17 @@ func (s *Store) provider() (*goose.Provider, *sql.DB, error) {
 // transaction. A database migrated by the runner before goose is adopted
 // first: its applied versions are recorded as applied for goose.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.dialect == "sqlite" {
+		// goose has no lock for SQLite: processes sharing the file take
+		// turns through a lock file beside it, so a migration that would
+		// succeed a second time (one that rebuilds a table under a
+		// temporary name) still runs once.
+		unlock, err := lockMigrations(s.path)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	p, sqlDB, err := s.provider()
 	if err != nil {
 		return err
@@ -125,11 +136,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("adopt %s: %w", legacyTable, err)
 	}
 	_, err = p.Up(ctx)
-	// goose has no lock for SQLite. Each migration runs in a transaction
-	// that takes the file's write lock, so when another process sharing
-	// the file applies the same migration first, ours fails whole ("table
-	// already exists") and leaves nothing behind: look again, and the
-	// versions it applied are no longer pending.
+	// Where there is no lock file (lockMigrations on a system without
+	// flock), each migration still runs in a transaction that takes the
+	// file's write lock, so when another process applies the same
+	// migration first, ours usually fails whole ("table already exists")
+	// and leaves nothing behind: look again, and the versions it applied
+	// are no longer pending.
 	for try := 0; err != nil && s.dialect == "sqlite" && try < 3; try++ {
 		if p, _, err = s.provider(); err == nil {
 			_, err = p.Up(ctx)
