@@ -95,7 +95,7 @@ func runDev(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return rt.runWorker(gctx) })
 	g.Go(func() error { return rt.runAPI(gctx) })
-	g.Go(func() error { return serveDemoRP(gctx, cfg.DemoRPAddr, cfg.Issuer, demoClientID) })
+	g.Go(func() error { return serveDemoRP(gctx, cfg.DemoRPAddr, cfg.Issuer, demoClientID, log) })
 	err = g.Wait()
 	fmt.Fprintln(os.Stderr, "nemid dev: stopped")
 	return err

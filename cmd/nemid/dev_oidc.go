@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,23 +60,14 @@ func ensureDemoClient(ctx context.Context, st *store.Store, dataDir, baseURL str
 }
 
 // serveDemoRP serves the demo service provider until ctx ends.
-func serveDemoRP(ctx context.Context, addr, issuer, clientID string) error {
+func serveDemoRP(ctx context.Context, addr, issuer, clientID string, log *slog.Logger) error {
 	h, err := demorp.New(demorp.Config{Issuer: issuer, ClientID: clientID, BaseURL: "http://" + addr})
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve the demo service provider at %s (NEMID_DEMO_RP_ADDR): %w", addr, err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := serveUntilDone(ctx, srv, 5*time.Second, log); err != nil {
+		return fmt.Errorf("the demo service provider (NEMID_DEMO_RP_ADDR): %w", err)
 	}
 	return nil
 }

@@ -133,17 +133,31 @@ func runUntilDone(ctx context.Context, w runner) error {
 func (rt *runtime) runAPI(ctx context.Context) error {
 	e := api.New(wiring.APIDeps(rt.store, rt.temporal, rt.cfg, rt.keys, rt.log, rt.registry, rt.cfg.TaskQueue))
 	srv := &http.Server{Addr: rt.cfg.HTTPAddr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	return serveUntilDone(ctx, srv, 10*time.Second, rt.log)
+}
+
+// serveUntilDone serves srv until ctx ends, then lets requests in flight
+// finish for up to drain. What is still open after that (a request that
+// outlived the drain, or a browser's speculative connection that never sent
+// one) is closed: being asked to stop is a clean stop, so it is logged, not
+// returned — `nemid dev` exits 0 on Ctrl-C even with a console tab open.
+func serveUntilDone(ctx context.Context, srv *http.Server, drain time.Duration, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", rt.cfg.HTTPAddr, err)
+		return fmt.Errorf("serve %s: %w", srv.Addr, err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	drainCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	err := srv.Shutdown(drainCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("connections still open after the drain were closed", "addr", srv.Addr, "drain", drain.String())
+		err = srv.Close()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stop serving %s: %w", srv.Addr, err)
 	}
 	return nil
 }
