@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/loadgen"
 )
 
@@ -49,9 +52,13 @@ func runLoad(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	payload, err := baselineCodec(cfg.CodecKeys)
+	if err != nil {
+		return err
+	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	tc, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(quiet)})
+		Logger: tlog.NewStructuredLogger(quiet), DataConverter: payload.DataConverter()})
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
@@ -84,4 +91,21 @@ func runLoad(ctx context.Context, args []string) error {
 		return fmt.Errorf("%d of %d issuances did not reach a logon", failed, report.Journeys)
 	}
 	return nil
+}
+
+// baselineCodec is the payload codec of the engine baseline's client and
+// worker: the system's own kind (AES-GCM), so that the baseline pays for
+// encrypting its payloads as the system does and the ratio compares like
+// with like. The key is the configured one (NEMID_CODEC_KEY), or one made
+// for this run: the load decodes none of the system's payloads (it reads
+// histories only to count events).
+func baselineCodec(configured string) (*codec.AESGCM, error) {
+	if configured != "" {
+		return codec.Parse(configured)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return codec.Parse("load:" + base64.StdEncoding.EncodeToString(key))
 }
