@@ -64,9 +64,7 @@ func TestLockoutHoldsUnderABurst(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
 		via := doors(t, app)
 		t.Run("passwords at logon", func(t *testing.T) {
-			p := handedOver(t, app, soeren)
-			activate(t, app, p)
-			waitForStatus(t, app, p.issuanceID, "active")
+			p := activeNemID(t, app, soeren)
 			right := map[string]string{"user_id": p.userID, "password": newPassword}
 			assertBurstLocks(t, app, via, "/v1/logins", p.userID, right, func(i int) map[string]string {
 				return map[string]string{"user_id": p.userID, "password": fmt.Sprintf("Forkert%04d", i)}
@@ -130,9 +128,7 @@ func assertBurstLocks(t *testing.T, app *testenv.App, via []*testenv.App, path, 
 func TestOneAnswerPerChallenge(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
 		via := doors(t, app)
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		start := citizen(t, app, "/v1/logins", map[string]string{"user_id": p.userID, "password": newPassword})
 		require.Equal(t, http.StatusCreated, start.Status, string(start.Body))
 		code := p.code(start.JSON["card_number"].(string), start.JSON["key"].(string))
@@ -187,9 +183,7 @@ func TestActivationAsksTheSameKeyUntilAnswered(t *testing.T) {
 // TestSessionsEnd: logout ends one session; a lock ends them all.
 func TestSessionsEnd(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 
 		start := citizen(t, app, "/v1/logins", map[string]string{"user_id": p.userID, "password": newPassword})
 		require.Equal(t, http.StatusCreated, start.Status, string(start.Body))
@@ -230,9 +224,7 @@ func TestSessionsEnd(t *testing.T) {
 // tell which NemID numbers exist.
 func TestUnknownUserIDsAnswerInTheSameTime(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		active := handedOver(t, app, soeren)
-		activate(t, app, active)
-		waitForStatus(t, app, active.issuanceID, "active")
+		active := activeNemID(t, app, soeren)
 		pending := handedOver(t, app, mette)
 		for _, door := range []struct {
 			path        string
@@ -303,9 +295,7 @@ func median(ds []time.Duration) time.Duration {
 // verifies, and the password is rewritten under the new key.
 func TestHashesFromBeforeThePepperKeepVerifying(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		cred := failedAttempts(t, app, p.userID)
 		require.True(t, strings.HasPrefix(*cred.PasswordHash, "$nemid-argon2id$k=0$"), *cred.PasswordHash)
 

@@ -279,9 +279,7 @@ func wrongDigits(s string) string {
 
 func TestThreeFailuresLockUntilACaseworkerUnlocks(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		wrongPassword := map[string]string{"user_id": p.userID, "password": "Forkert2024"}
 		rightPassword := map[string]string{"user_id": p.userID, "password": newPassword}
 
@@ -363,9 +361,7 @@ func TestUnansweredLogonChallengesExpireAndCount(t *testing.T) {
 	const ttl = 1500 * time.Millisecond
 	opts := testenv.Options{Configure: func(c *config.Config) { c.RateLimit = 100000; c.ChallengeTTL = ttl }}
 	forEachBackend(t, opts, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		right := map[string]string{"user_id": p.userID, "password": newPassword}
 
 		// Expiry is counted lazily: answering late (1), then two left
@@ -426,9 +422,7 @@ func TestSupportStatus(t *testing.T) {
 // goes care of the issuing centre.
 func TestConcurrentLogonsAtTheThresholdReplaceOnce(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, mette)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, mette)
 		for unspent := 147; unspent > 23; unspent-- {
 			logon(t, app, p)
 		}

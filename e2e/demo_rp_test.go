@@ -66,9 +66,7 @@ func docsScreenshot(t *testing.T, ctx context.Context, sel chromedp.CSS, name st
 // work twice: reloading the callback fails.
 func TestDemoServiceProviderInTheBrowser(t *testing.T) {
 	app := testenv.NewApp(t, testenv.SQLite(t), generous)
-	p := handedOver(t, app, soeren)
-	activate(t, app, p)
-	waitForStatus(t, app, p.issuanceID, "active")
+	p := activeNemID(t, app, soeren)
 	base, clientID := startDemoRP(t, app)
 
 	ctx, log := browser(t)

@@ -167,6 +167,15 @@ func logOnAt(t *testing.T, app *testenv.App, sp serviceProvider, p printed) (str
 	return back.Query().Get("code"), f
 }
 
+// signedIn logs p on at sp and redeems the code: the tokens sp holds.
+func signedIn(t *testing.T, app *testenv.App, sp serviceProvider, p printed) *oidc.Tokens[*oidc.IDTokenClaims] {
+	t.Helper()
+	code, f := logOnAt(t, app, sp, p)
+	tokens, err := exchange(sp, code, f.verifier)
+	require.NoError(t, err)
+	return tokens
+}
+
 func exchange(sp serviceProvider, code, verifier string) (*oidc.Tokens[*oidc.IDTokenClaims], error) {
 	return rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, sp.rp, rp.WithCodeVerifier(verifier))
 }
@@ -192,9 +201,7 @@ func userinfoStatus(t *testing.T, app *testenv.App, accessToken string) int {
 // audit log; a block ends the access token and refuses the login page.
 func TestLogOnAtServiceProvidersWithNemID(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 
 		borger := registerClient(t, app, "Borger dk", true, true)
 		borger.relyingParty(t, app, "openid", "cpr")
@@ -266,9 +273,7 @@ func TestLogOnAtServiceProvidersWithNemID(t *testing.T) {
 // TestOIDCRefusals: what the provider refuses, each once.
 func TestOIDCRefusals(t *testing.T) {
 	app := testenv.NewApp(t, testenv.SQLite(t), generous)
-	p := handedOver(t, app, soeren)
-	activate(t, app, p)
-	waitForStatus(t, app, p.issuanceID, "active")
+	p := activeNemID(t, app, soeren)
 	sp := registerClient(t, app, "Kommune", true, true)
 	sp.relyingParty(t, app, "openid")
 	other := registerClient(t, app, "Other", false, false)
@@ -354,14 +359,10 @@ func TestOIDCRefusals(t *testing.T) {
 // told so and gets no key, and earlier access tokens stop working.
 func TestTheLockIsSharedWithLogins(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		sp := registerClient(t, app, "Skat", true, false)
 		sp.relyingParty(t, app, "openid")
-		code, f := logOnAt(t, app, sp, p)
-		tokens, err := exchange(sp, code, f.verifier)
-		require.NoError(t, err)
+		tokens := signedIn(t, app, sp, p)
 		require.Equal(t, http.StatusOK, userinfoStatus(t, app, tokens.AccessToken))
 
 		for range 2 {
@@ -418,14 +419,10 @@ func TestDiscoveryTellsTheTruth(t *testing.T) {
 	require.Len(t, before.Keys, 1, "the JWKS of a provider that has signed nothing yet")
 	assert.Equal(t, "RS256", before.Keys[0].Algorithm)
 
-	p := handedOver(t, app, soeren)
-	activate(t, app, p)
-	waitForStatus(t, app, p.issuanceID, "active")
+	p := activeNemID(t, app, soeren)
 	sp := registerClient(t, app, "Kommune", true, false)
 	sp.relyingParty(t, app, "openid")
-	code, f := logOnAt(t, app, sp, p)
-	tokens, err := exchange(sp, code, f.verifier)
-	require.NoError(t, err)
+	tokens := signedIn(t, app, sp, p)
 	sig, err := jose.ParseSignedCompact(tokens.IDToken, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	assert.Equal(t, before.Keys[0].KeyID, sig.Signatures[0].Header.KeyID, "signed with the key published before")

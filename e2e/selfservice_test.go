@@ -53,9 +53,7 @@ func logonStart(t *testing.T, app *testenv.App, userID, password string) testenv
 // dispatched, then challenges come from the new card only.
 func TestFromALostCardToALogonWithTheNewCard(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		first := cardPattern.FindStringSubmatch(p.text)[1]
 		open := logonStart(t, app, p.userID, newPassword)
 		require.Equal(t, http.StatusCreated, open.Status)
@@ -99,9 +97,7 @@ func TestFromALostCardToALogonWithTheNewCard(t *testing.T) {
 // once, one new card is minted and one letter queued.
 func TestParallelLostCardReportsMintOneCard(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		servers := []string{app.URL, app.SecondAPI(t)}
 		var wg sync.WaitGroup
 		statuses := make([]int, 8)
@@ -127,9 +123,7 @@ func TestParallelLostCardReportsMintOneCard(t *testing.T) {
 // decided atomically; challenges still come from the oldest card.
 func TestParallelExtraCardOrdersNeverExceedThree(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		first := cardPattern.FindStringSubmatch(p.text)[1]
 		_, token := logon(t, app, p)
 		servers := []string{app.URL, app.SecondAPI(t)}
@@ -176,9 +170,7 @@ var resetPasswordPattern = regexp.MustCompile(`Temporary password: (\d{6})`)
 // locked by wrong passwords is reset and the activation lifts the lock.
 func TestFromAForgottenPasswordToALogonWithTheNewPassword(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 		_, token := logon(t, app, p)
 		for range 3 {
 			assert.Equal(t, http.StatusUnauthorized, logonStart(t, app, p.userID, "Glemt1234").Status)
@@ -236,9 +228,7 @@ func TestFromAForgottenPasswordToALogonWithTheNewPassword(t *testing.T) {
 // a wrong code gets; a NemID locked by a wrong code answers 423.
 func TestDecoyResetIsIndistinguishable(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
-		p := handedOver(t, app, soeren)
-		activate(t, app, p)
-		waitForStatus(t, app, p.issuanceID, "active")
+		p := activeNemID(t, app, soeren)
 
 		real := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": p.userID})
 		decoy := citizen(t, app, "/v1/password-resets", map[string]string{"user_id": "123456789"})
