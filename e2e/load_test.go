@@ -17,10 +17,11 @@ import (
 
 // loadOptions runs the load engine against app as `nemid load` runs it
 // against a deployment: over HTTP, with the app's database as the register
-// and token store only, and its Temporal client for histories and baseline.
-func loadOptions(app *testenv.App, out *bytes.Buffer) loadgen.Options {
+// and token store only, and a Temporal client of its own for histories and
+// the baseline's worker.
+func loadOptions(t *testing.T, app *testenv.App, out *bytes.Buffer) loadgen.Options {
 	return loadgen.Options{Concurrency: 3, APIs: []string{app.URL}, Sample: 2, FeeDKK: app.Config.AbroadFeeDKK,
-		Outside: app.Store, Temporal: app.Temporal, PollInterval: 50 * time.Millisecond, StepTimeout: time.Minute, Out: out, Log: out}
+		Outside: app.Store, Temporal: app.DialTemporal(t), PollInterval: 50 * time.Millisecond, StepTimeout: time.Minute, Out: out, Log: out}
 }
 
 // Every path, end to end, under the load engine: each issuance reaches
@@ -29,7 +30,7 @@ func loadOptions(app *testenv.App, out *bytes.Buffer) loadgen.Options {
 func TestLoadDrivesEveryPathToALogon(t *testing.T) {
 	forEachBackend(t, generous, func(t *testing.T, app *testenv.App) {
 		var out bytes.Buffer
-		o := loadOptions(app, &out)
+		o := loadOptions(t, app, &out)
 		o.N, o.Mix, o.Baseline = 6, loadgen.EvenMix(), true
 		report, err := loadgen.Run(context.Background(), o)
 		if report != nil {
@@ -81,7 +82,7 @@ func TestLoadDrivesEveryPathToALogon(t *testing.T) {
 func TestLoadReportsABrokenFlow(t *testing.T) {
 	app := testenv.NewApp(t, testenv.SQLite(t), testenv.Options{Configure: func(c *config.Config) { c.RateLimit = 100000 }})
 	var out bytes.Buffer
-	o := loadOptions(app, &out)
+	o := loadOptions(t, app, &out)
 	o.N, o.Mix, o.FeeDKK = 2, loadgen.Mix{loadgen.PathAbroad: 1}, 1
 	report, err := loadgen.Run(context.Background(), o)
 	require.NoError(t, err, "the run itself completes: %s", out.String())

@@ -92,16 +92,19 @@ type runner struct {
 	staff    staff
 	post     *postProvider
 	progress *progress
-	logMu    sync.Mutex
-	logged   int
+	// outMu orders the writes to Out and Log: they may be one writer
+	// (a terminal, a test's buffer), written by the progress line and by
+	// failing journeys at once.
+	outMu  sync.Mutex
+	logged int
 }
 
 // maxLogged bounds the failure lines: the report counts them all.
 const maxLogged = 20
 
 func (r *runner) logf(format string, args ...any) {
-	r.logMu.Lock()
-	defer r.logMu.Unlock()
+	r.outMu.Lock()
+	defer r.outMu.Unlock()
 	r.logged++
 	if r.logged <= maxLogged {
 		fmt.Fprintf(r.opts.Log, "load: "+format+"\n", args...)
@@ -200,7 +203,7 @@ type outcome struct {
 // provider and the progress line beside them, and waits for them all.
 func (r *runner) drive(ctx context.Context, paths []string, people []person) []outcome {
 	o := r.opts
-	r.progress = newProgress(o.Out, r.calls)
+	r.progress = newProgress(o.Out, &r.outMu, r.calls)
 	postCtx, stopPost := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { r.post.run(postCtx, min(8, max(2, o.Concurrency/4))) })
@@ -257,14 +260,15 @@ start:
 // progress is the line printed while the run goes on.
 type progress struct {
 	out                               io.Writer
+	outMu                             *sync.Mutex // the runner's, shared with its failure log
 	calls                             *calls
 	began                             time.Time
 	started, active, failed, finished atomic.Int64
 	activeByPath                      sync.Map // path → *atomic.Int64
 }
 
-func newProgress(out io.Writer, c *calls) *progress {
-	return &progress{out: out, calls: c, began: time.Now()}
+func newProgress(out io.Writer, outMu *sync.Mutex, c *calls) *progress {
+	return &progress{out: out, outMu: outMu, calls: c, began: time.Now()}
 }
 
 func (p *progress) activated(path string) {
@@ -289,6 +293,8 @@ func (p *progress) run(ctx context.Context, every time.Duration) {
 func (p *progress) line() {
 	elapsed := time.Since(p.began)
 	started, active, failed, finished := p.started.Load(), p.active.Load(), p.failed.Load(), p.finished.Load()
+	p.outMu.Lock()
+	defer p.outMu.Unlock()
 	fmt.Fprintf(p.out, "%7.1fs  started %5d  active %5d  in flight %4d  failed %3d  API errors %4d  %6.2f active/s\n",
 		elapsed.Seconds(), started, active, started-finished, failed, p.calls.errorCount(), float64(active)/elapsed.Seconds())
 }

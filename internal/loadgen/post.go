@@ -70,7 +70,9 @@ func (p *postProvider) drain(ctx context.Context) bool {
 		}
 		ans, err := p.r.api.do(ctx, request{route: "GET /v1/letters", path: "/v1/letters?" + q.Encode(), token: p.r.staff.post}, http.StatusOK)
 		if err != nil {
-			p.r.logf("post: list the queue: %v", err)
+			if ctx.Err() == nil { // not the run's own stop interrupting the list
+				p.r.logf("post: list the queue: %v", err)
+			}
 			return found
 		}
 		var page struct {

@@ -149,6 +149,26 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 	return app
 }
 
+// DialTemporal connects a Temporal client of the caller's own, as another
+// process (`nemid load`, an operator's tool) dials one: same server,
+// namespace and payload codec as the app's. Workers sharing one SDK client
+// share its per-namespace worker heartbeating, which races in SDK v1.50
+// when a second worker starts beside a running one, so a test that starts
+// a worker of its own (the load's baseline) starts it on a client like this.
+func (a *App) DialTemporal(t testing.TB) client.Client {
+	t.Helper()
+	keys, err := wiring.LoadKeys(a.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := wiring.DialTemporal(context.Background(), a.TemporalAddress, "default", keys, telemetry.NewLoggerAt(io.Discard, slog.LevelWarn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+	return tc
+}
+
 // SecondAPI starts another API process beside the app's, as a second
 // replica would run: its own api.New with its own connection pool to the
 // same database (Reopen), the same configuration, keys, Temporal and task
