@@ -151,10 +151,12 @@ func NewApp(t testing.TB, st *store.Store, opts Options) *App {
 
 // DialTemporal connects a Temporal client of the caller's own, as another
 // process (`nemid load`, an operator's tool) dials one: same server,
-// namespace and payload codec as the app's. Workers sharing one SDK client
-// share its per-namespace worker heartbeating, which races in SDK v1.50
-// when a second worker starts beside a running one, so a test that starts
-// a worker of its own (the load's baseline) starts it on a client like this.
+// namespace and payload codec as the app's. Workers on one SDK client
+// share its state (namespace data, per-namespace worker heartbeating), and
+// CI's race detector once reported two SDK goroutines, one from each of two
+// workers on the app's client; a test that starts a worker of its own (the
+// load's baseline) starts it on a client like this, one worker per client
+// as in every process of the system.
 func (a *App) DialTemporal(t testing.TB) client.Client {
 	t.Helper()
 	keys, err := wiring.LoadKeys(a.Config)
