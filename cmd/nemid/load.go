@@ -10,11 +10,9 @@ import (
 	"os"
 	"strings"
 
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
-
 	"github.com/opennemid/nemid/internal/codec"
 	"github.com/opennemid/nemid/internal/loadgen"
+	"github.com/opennemid/nemid/internal/wiring"
 )
 
 // runLoad drives a running system (`nemid dev`, or api + worker processes)
@@ -57,10 +55,9 @@ func runLoad(ctx context.Context, args []string) error {
 		return err
 	}
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	tc, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(quiet), DataConverter: payload.DataConverter()})
+	tc, err := wiring.DialTemporal(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, wiring.Keys{Payload: payload}, quiet, nil)
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+		return err
 	}
 	defer tc.Close()
 	extract := loadgen.GoExtractor

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/opennemid/nemid/internal/testenv"
 )
 
 // stoppingWorker stands in for the SDK worker's Run: it returns nil when
@@ -99,7 +101,7 @@ func TestServeUntilDoneStopsCleanlyWithConnectionsOpen(t *testing.T) {
 				<-release
 			})
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {})
-			addr := freeAddr(t)
+			addr := testenv.FreeAddr(t)
 			srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: time.Minute}
 			ctx, stop := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -118,12 +120,4 @@ func TestServeUntilDoneStopsCleanlyWithConnectionsOpen(t *testing.T) {
 			assert.Error(t, err, "the listener is closed")
 		})
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
